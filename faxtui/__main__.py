@@ -1,0 +1,3 @@
+from faxtui.cli import main
+
+raise SystemExit(main())

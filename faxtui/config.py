@@ -1,0 +1,373 @@
+"""Configuration: TOML files, then environment, then command-line flags.
+
+Files read, in order, later ones overriding earlier ones key by key: /etc/faxtui/config.toml,
+then config.toml in the user config dir. ``--config FILE`` reads that one file instead.
+An error names the file, the line and the key; a secret readable by others gets a warning.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP = "faxtui"
+SYSTEM_CONFIG = Path("/etc/faxtui/config.toml")
+
+
+def user_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP))
+
+
+def state_dir() -> Path:
+    """Where the UI remembers small things (the theme); never the config files."""
+    return Path(platformdirs.user_state_dir(APP))
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the operator (file, line, key)."""
+
+
+class Secret:
+    """A password that does not show itself in repr, str, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class AmiServer:
+    name: str
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = ""
+    secret: Secret = field(default_factory=lambda: Secret(""))
+    auth: str = "md5"  # "md5" (challenge, the secret never crosses the wire) or "plain"
+    poll_interval: float = 1.0  # FAXSession polling while a fax is active
+    ping_interval: float = 5.0
+    ping_timeout: float = 4.0
+    connect_timeout: float = 5.0
+    fax_exten: str = "fax"  # where fax detection sends a call (Newexten to it = CNG heard)
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    theme: str = "faxtui-dark"
+    bell: bool = False
+    linger: float = 60.0  # seconds a finished call stays in the live table
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    processes: tuple[str, ...] = ("asterisk", "faxq", "hfaxd", "faxgetty", "iaxmodem")
+    spool_dirs: tuple[str, ...] = ("/var/spool/asterisk/fax", "/var/spool/hylafax")
+    interval: float = 1.0
+
+
+@dataclass(frozen=True)
+class Config:
+    ami: tuple[AmiServer, ...] = ()
+    ui: UiConfig = UiConfig()
+    health: HealthConfig = HealthConfig()
+    data_dir: Path = field(default_factory=default_data_dir)
+    files: tuple[Path, ...] = ()  # the files this was read from
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def history_db(self) -> Path:
+        return self.data_dir / "faxtui.db"
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+_TOP = {"data_dir": str, "ui": dict, "health": dict, "ami": list}
+_UI = {"theme": str, "bell": bool, "linger": (int, float)}
+_HEALTH = {"processes": list, "spool_dirs": list, "interval": (int, float)}
+_AMI = {
+    "name": str,
+    "host": str,
+    "port": int,
+    "username": str,
+    "secret": str,
+    "secret_file": str,
+    "auth": str,
+    "poll_interval": (int, float),
+    "ping_interval": (int, float),
+    "ping_timeout": (int, float),
+    "connect_timeout": (int, float),
+    "fax_exten": str,
+}
+
+
+@dataclass
+class _Source:
+    """One TOML file with its text, for pointing at lines."""
+
+    path: Path
+    text: str
+
+    def line_of(self, table: str, index: int | None, key: str | None) -> int | None:
+        """The line of ``key`` in ``[table]`` (the index-th ``[[table]]``), or of the header."""
+        current = ""
+        count = -1
+        header_line = None
+        for number, line in enumerate(self.text.splitlines(), start=1):
+            header = re.match(r"\s*(\[\[?)\s*([^\]]+?)\s*\]\]?", line)
+            if header:
+                current = header.group(2).strip()
+                if current == table:
+                    count += 1
+                    if index is None or count == index:
+                        header_line = number
+                continue
+            in_table = current == table and (index is None or count == index)
+            if key and in_table and re.match(rf'\s*"?{re.escape(key)}"?\s*=', line):
+                return number
+        return header_line
+
+
+def _where(src: _Source, table: str, index: int | None, key: str | None) -> str:
+    line = src.line_of(table, index, key)
+    spot = f"{src.path}:{line}" if line else str(src.path)
+    section = f"[{table}]" if table else "top level"
+    if index is not None:
+        section = f"[[{table}]] #{index + 1}"
+    return f"{spot}: {section}" + (f" {key!r}" if key else "")
+
+
+def _check_table(
+    src: _Source, table: str, index: int | None, data: Mapping[str, Any], schema: dict[str, Any]
+) -> None:
+    for key, value in data.items():
+        expected = schema.get(key)
+        if expected is None:
+            close = difflib.get_close_matches(key, list(schema), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{_where(src, table, index, key)} is not a known setting{hint}")
+        is_bool_for_number = isinstance(value, bool) and bool not in _as_tuple(expected)
+        if is_bool_for_number or not isinstance(value, expected):
+            names = " or ".join(_type_name(t) for t in _as_tuple(expected))
+            raise ConfigError(
+                f"{_where(src, table, index, key)} should be {names}, not {_type_name(type(value))}"
+            )
+
+
+def _as_tuple(t: Any) -> tuple[type, ...]:
+    return t if isinstance(t, tuple) else (t,)
+
+
+def _type_name(t: type) -> str:
+    return {
+        str: "a string",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }.get(t, t.__name__)
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> tuple[_Source, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: permission denied (faxtui runs as uid {os.getuid()})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    src = _Source(path, text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib says "... (at line 3, column 7)"; lead with file:line like every other error.
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        spot = f"{path}:{m.group(1)}:{m.group(2)}" if m else str(path)
+        raise ConfigError(f"{spot}: {msg}") from None
+    _check_table(src, "", None, data, _TOP)
+    for name, schema in (("ui", _UI), ("health", _HEALTH)):
+        if name in data:
+            _check_table(src, name, None, data[name], schema)
+    for i, server in enumerate(data.get("ami", [])):
+        if not isinstance(server, dict):
+            raise ConfigError(f"{_where(src, 'ami', None, None)}: use [[ami]] tables")
+        _check_table(src, "ami", i, server, _AMI)
+    return src, data
+
+
+def _merge(layers: list[tuple[_Source, dict[str, Any]]]) -> dict[str, tuple[_Source, Any]]:
+    """Merge files key by key; each value remembers the file it came from."""
+    merged: dict[str, tuple[_Source, Any]] = {}
+    for src, data in layers:
+        for key, value in data.items():
+            if isinstance(value, dict):
+                for sub, subvalue in value.items():
+                    merged[f"{key}.{sub}"] = (src, subvalue)
+            else:
+                merged[key] = (src, value)  # a list of [[ami]] replaces the earlier one
+    return merged
+
+
+def load(
+    config_file: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Read the configuration; raise ConfigError with file, line and key on any problem."""
+    env = os.environ if env is None else env
+    if config_file is None and env.get("FAXTUI_CONFIG"):
+        config_file = Path(env["FAXTUI_CONFIG"])
+    if config_file is not None:
+        paths = [config_file]
+    else:
+        paths = [p for p in (SYSTEM_CONFIG, user_config_file()) if p.exists()]
+    layers = [_read(p) for p in paths]
+    merged = _merge(layers)
+    warnings: list[str] = []
+
+    def get(key: str, default: Any) -> Any:
+        return merged[key][1] if key in merged else default
+
+    servers = []
+    if "ami" in merged:
+        src, tables = merged["ami"]
+        names: set[str] = set()
+        for i, table in enumerate(tables):
+            server = _ami_server(src, i, table, env, warnings)
+            if server.name in names:
+                raise ConfigError(f"{_where(src, 'ami', i, 'name')}: {server.name!r} is used twice")
+            names.add(server.name)
+            servers.append(server)
+    for src, data in layers:
+        if any("secret" in t for t in data.get("ami", [])):
+            _warn_if_readable(src.path, "holds an AMI secret", warnings)
+
+    ui = UiConfig(
+        theme=env.get("FAXTUI_THEME") or get("ui.theme", UiConfig.theme),
+        bell=get("ui.bell", UiConfig.bell),
+        linger=float(get("ui.linger", UiConfig.linger)),
+    )
+    health = HealthConfig(
+        processes=tuple(str(p) for p in get("health.processes", HealthConfig.processes)),
+        spool_dirs=tuple(str(p) for p in get("health.spool_dirs", HealthConfig.spool_dirs)),
+        interval=float(get("health.interval", HealthConfig.interval)),
+    )
+    data_dir = env.get("FAXTUI_DATA_DIR") or get("data_dir", None)
+    config = Config(
+        ami=tuple(servers),
+        ui=ui,
+        health=health,
+        data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
+        files=tuple(paths),
+        warnings=tuple(warnings),
+    )
+    for key, value in (overrides or {}).items():
+        config = _override(config, key, value)
+    return config
+
+
+def _ami_server(
+    src: _Source, index: int, table: dict[str, Any], env: Mapping[str, str], warnings: list[str]
+) -> AmiServer:
+    def where(key: str | None) -> str:
+        return _where(src, "ami", index, key)
+
+    name = table.get("name", "")
+    if not name:
+        raise ConfigError(f"{where(None)}: every [[ami]] needs a name")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", name):
+        raise ConfigError(f"{where('name')}: use letters, digits, '.', '-' or '_' (max 32)")
+    port = table.get("port", AmiServer.port)
+    if not 0 < port < 65536:
+        raise ConfigError(f"{where('port')}: {port} is not a TCP port")
+    auth = table.get("auth", AmiServer.auth)
+    if auth not in ("md5", "plain"):
+        raise ConfigError(f'{where("auth")}: use "md5" or "plain", not {auth!r}')
+    if "secret" in table and "secret_file" in table:
+        raise ConfigError(f"{where('secret_file')}: give either secret or secret_file, not both")
+    env_key = "FAXTUI_AMI_" + re.sub(r"[^A-Z0-9]", "_", name.upper()) + "_SECRET"
+    secret = env.get(env_key) or table.get("secret", "")
+    if not env.get(env_key) and "secret_file" in table:
+        secret_path = Path(table["secret_file"]).expanduser()
+        try:
+            secret = secret_path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"{where('secret_file')}: cannot read {secret_path} ({exc.strerror})"
+            ) from None
+        _warn_if_readable(secret_path, "is an AMI secret file", warnings)
+    numbers = {}
+    for key in ("poll_interval", "ping_interval", "ping_timeout", "connect_timeout"):
+        value = float(table.get(key, getattr(AmiServer, key)))
+        if value <= 0:
+            raise ConfigError(f"{where(key)}: must be more than 0 seconds")
+        numbers[key] = value
+    return AmiServer(
+        name=name,
+        host=table.get("host", AmiServer.host),
+        port=port,
+        username=table.get("username", ""),
+        secret=Secret(secret),
+        auth=auth,
+        fax_exten=table.get("fax_exten", AmiServer.fax_exten),
+        **numbers,
+    )
+
+
+def _warn_if_readable(path: Path, what: str, warnings: list[str]) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        warnings.append(
+            f"{path} {what} and is readable by others (mode {stat.S_IMODE(mode):04o}); "
+            f"run: chmod 600 {path}"
+        )
+
+
+def _override(config: Config, key: str, value: Any) -> Config:
+    """Apply one command-line flag (``data_dir``, ``theme``)."""
+    if key == "data_dir":
+        return replace(config, data_dir=Path(value).expanduser())
+    if key == "theme":
+        return replace(config, ui=replace(config.ui, theme=value))
+    raise ValueError(f"unknown override {key}")

@@ -1,0 +1,1 @@
+"""Pure fax protocol code: no sockets, no serial ports, no clocks it was not given."""
