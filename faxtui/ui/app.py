@@ -1,0 +1,261 @@
+"""The Textual application: renders the engine's state, turns keys into commands.
+
+The app talks only to the engine (snapshot, subscribe, command, history). Changes arrive in
+batches and are applied at most ten times a second; tables are updated by row key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from faxtui.engine import Engine, Reconnect
+from faxtui.model import (
+    Call,
+    CallChange,
+    Change,
+    Health,
+    HealthChange,
+    LinkState,
+    Resync,
+    SourceChange,
+    SourceState,
+)
+from faxtui.t30.reasons import describe
+from faxtui.ui import theming
+from faxtui.ui.format import DEFAULT_STYLES, summary
+from faxtui.ui.screens.base import LiveScreen
+
+log = logging.getLogger(__name__)
+
+REFRESH_INTERVAL = 0.1  # at most ten UI updates a second
+TTY_CHECK_INTERVAL = 2.0
+
+
+class FaxApp(App[int]):
+    TITLE = "faxtui"
+    CSS_PATH = "faxtui.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+    ]
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        theme: str = "faxtui-dark",
+        linger: float = 60.0,
+        bell: bool = False,
+        before_start: Callable[[], Awaitable[None]] | None = None,
+        after_stop: Callable[[], Awaitable[None]] | None = None,
+        startup_warnings: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.linger = linger
+        self.bell_on_failure = bell
+        self._before_start = before_start
+        self._after_stop = after_stop
+        self._startup_warnings = list(startup_warnings)
+        self._wanted_theme = theming.remembered_theme() or theme
+        # What the engine told us, for rendering; always replaced, never edited by widgets.
+        self.calls: dict[str, Call] = {}
+        self.sources: dict[str, SourceState] = {}
+        self.health: Health | None = None
+        self.styles_ = DEFAULT_STYLES
+        self._pending: dict[object, Change] = {}
+        self._flush_timer: object | None = None
+        self._last_flush = 0.0
+
+    # --- start and stop ---------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        from faxtui.ui.screens.main import MainScreen
+
+        return MainScreen()
+
+    async def on_mount(self) -> None:
+        for theme in theming.load_themes():
+            self.register_theme(theme)
+        if self._wanted_theme in self.available_themes:
+            self.theme = self._wanted_theme
+        self.styles_ = theming.styles_for(self)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for warning in self._startup_warnings:
+            self.notify(warning, severity="warning", timeout=15, markup=False)
+        if self._before_start is not None:
+            await self._before_start()
+        await self.engine.start()
+        self._take_snapshot()
+        self.run_worker(self._follow(), exclusive=True, group="engine", exit_on_error=False)
+        self.set_interval(1.0, self._tick)
+        self._watch_terminal()
+
+    async def on_unmount(self) -> None:
+        await self.engine.stop()
+        if self._after_stop is not None:
+            await self._after_stop()
+
+    def _fatal_error(self) -> None:
+        """Textual prints a crash with the local variables; ours could hold a secret."""
+        from rich.traceback import Traceback
+
+        log.error("faxtui crashed", exc_info=True)
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(traceback)
+        self._close_messages_no_wait()
+
+    def _watch_terminal(self) -> None:
+        """Leave cleanly when the terminal goes away (an SSH session dropped)."""
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._terminal_gone)
+        if sys.__stdin__ is not None and sys.__stdin__.isatty():
+            self.set_interval(TTY_CHECK_INTERVAL, self._check_tty)
+
+    def _check_tty(self) -> None:
+        """A hung-up terminal fails every tty ioctl (EIO): then nobody is watching."""
+        stdin = sys.__stdin__
+        try:
+            if stdin is not None:
+                os.tcgetpgrp(stdin.fileno())
+        except OSError:
+            self._terminal_gone()
+
+    def _terminal_gone(self) -> None:
+        self.exit(0)
+
+    # --- engine changes ---------------------------------------------------------------------
+
+    def _take_snapshot(self) -> None:
+        snapshot = self.engine.snapshot()
+        self.calls = {c.id: c for c in snapshot.calls if self._showable(c, time.time())}
+        self.sources = {s.name: s for s in snapshot.sources}
+        self.health = snapshot.health
+        self._render_all()
+
+    async def _follow(self) -> None:
+        async for batch in self.engine.subscribe():
+            for change in batch:
+                match change:
+                    case CallChange(call=call):
+                        self._pending[("call", call.id)] = change
+                    case SourceChange(state=state):
+                        self._pending[("source", state.name)] = change
+                    case HealthChange():
+                        self._pending["health"] = change
+                    case Resync():
+                        self._pending.clear()
+                        self._take_snapshot()
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_timer is not None or not self._pending:
+            return
+        wait = self._last_flush + REFRESH_INTERVAL - time.monotonic()
+        # (a Textual timer of 0 s divides by zero: the minimum is one frame)
+        self._flush_timer = self.set_timer(max(wait, 1 / 60), self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        self._flush_timer = None
+        self._last_flush = time.monotonic()
+        pending, self._pending = self._pending, {}
+        changed: list[Call] = []
+        sources_changed = False
+        for change in pending.values():
+            match change:
+                case CallChange(call=call):
+                    self._note_transition(self.calls.get(call.id), call)
+                    self.calls[call.id] = call
+                    changed.append(call)
+                case SourceChange(state=state):
+                    self._note_source(self.sources.get(state.name), state)
+                    self.sources[state.name] = state
+                    sources_changed = True
+                case HealthChange(health=health):
+                    self.health = health
+        with self.batch_update():
+            for screen in self._live_screens():
+                screen.engine_update(changed, sources_changed)
+
+    def _note_transition(self, before: Call | None, after: Call) -> None:
+        if after.ended is None or (before is not None and before.ended is not None):
+            return
+        if after.result == "success":
+            self.notify(f"{summary(after)}: {after.pages} page(s)", title="Fax done", markup=False)
+        else:
+            reason = describe(after.reason)
+            self.notify(
+                f"{summary(after)}: {reason.text}. {reason.hint}",
+                title="Fax failed",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+            if self.bell_on_failure:
+                self.bell()
+
+    def _note_source(self, before: SourceState | None, after: SourceState) -> None:
+        worse = after.state in (LinkState.DOWN, LinkState.DEGRADED)
+        if worse and (before is None or before.problem != after.problem):
+            self.notify(after.message, title=after.name, severity="warning", markup=False)
+
+    def _tick(self) -> None:
+        """Once a second: elapsed times, and finished calls leave after the linger time."""
+        now = time.time()
+        gone = [k for k, c in self.calls.items() if not self._showable(c, now)]
+        for key in gone:
+            del self.calls[key]
+        for screen in self._live_screens():
+            screen.engine_tick(now, bool(gone))
+
+    def _showable(self, call: Call, now: float) -> bool:
+        return call.ended is None or now - call.ended < self.linger
+
+    def _render_all(self) -> None:
+        for screen in self._live_screens():
+            screen.engine_update(list(self.calls.values()), True)
+
+    def _live_screens(self) -> list[LiveScreen]:
+        """Mounted screens that show engine state (they get every batch of changes)."""
+        return [s for s in self.screen_stack if isinstance(s, LiveScreen) and s.is_mounted]
+
+    # --- themes -----------------------------------------------------------------------------
+
+    def _theme_changed(self, theme: object) -> None:
+        self.styles_ = theming.styles_for(self)
+        theming.remember_theme(self.theme)
+        for screen in self._live_screens():
+            screen.restyle(self.styles_)
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from faxtui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def action_reconnect(self) -> None:
+        result = await self.engine.command(Reconnect())
+        self.notify(result.message, markup=False)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Reconnect", "Retry every AMI connection now", self.action_reconnect)
+        yield SystemCommand("History", "Finished calls from the history database",
+                            lambda: self.run_action("screen.history"))  # fmt: skip
+        yield SystemCommand("Event log", "Show or hide the event log",
+                            lambda: self.run_action("screen.toggle_log"))  # fmt: skip

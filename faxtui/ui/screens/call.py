@@ -1,0 +1,152 @@
+"""One call: its summary, why it failed, its timeline and the raw events behind it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, RichLog, Static
+
+from faxtui.model import PHASE_NAMES, Call, RawEvent, Result
+from faxtui.t30.reasons import describe
+from faxtui.text import plain, safe_text
+from faxtui.ui import format as fmt
+from faxtui.ui.screens.base import LiveScreen
+
+
+class CallScreen(LiveScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("tab", "switch_pane", "Timeline/events", id="switch"),
+        Binding("e", "toggle_fields", "All fields", id="fields"),
+    ]
+
+    def __init__(self, call: Call) -> None:
+        super().__init__()
+        self.call = call
+        self._steps_shown = 0
+        self._events: list[RawEvent] = []
+        self._all_fields = True
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="call-summary")
+        yield Static(id="call-outcome")
+        timeline: DataTable[Text | str] = DataTable(id="timeline", cursor_type="row")
+        yield timeline
+        yield RichLog(id="raw", markup=False, wrap=False, highlight=False, max_lines=5000)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        timeline = self.query_one("#timeline", DataTable)
+        timeline.add_column("Time", key="time", width=12)
+        timeline.add_column("Ph", key="phase", width=2)
+        timeline.add_column("What happened", key="text")
+        self._render_call()
+        self._load_events()
+
+    # --- updates --------------------------------------------------------------------------
+
+    def engine_update(self, changed: list[Call], sources_changed: bool) -> None:
+        for call in changed:
+            if call.id == self.call.id:
+                self.call = call
+                self._render_call()
+                self._load_events()
+
+    def _render_call(self) -> None:
+        call, styles = self.call, self.fax.styles_
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append_text(safe_text(call.source, "bold"))
+        head.append(f" · {fmt.direction(call).plain.strip()} · ")
+        head.append_text(fmt.remote(call))
+        head.append(" · ")
+        head.append_text(fmt.ribbon(call, styles))
+        facts = [fmt.transport(call), f"{call.rate} bit/s" if call.rate else "", fmt.ecm(call),
+                 call.resolution, f"{call.pages} pages" if call.pages else "",
+                 f"{call.bad_lines} bad lines" if call.bad_lines else "",
+                 fmt.elapsed(call)]  # fmt: skip
+        head.append(" · " + " · ".join(f for f in facts if f), "dim")
+        detail = Text(no_wrap=True, overflow="ellipsis")
+        detail.append("channel ", "dim")
+        detail.append_text(safe_text(call.channel or "?"))
+        detail.append("  started ", "dim")
+        detail.append(fmt.short_time(call.started))
+        if call.local_number or call.local_station_id:
+            detail.append("  local ", "dim")
+            detail.append_text(safe_text(f"{call.local_number} {call.local_station_id}".strip()))
+        self.query_one("#call-summary", Static).update(Text("\n").join([head, detail]))
+        self.query_one("#call-outcome", Static).update(self._outcome(call, styles))
+        timeline = self.query_one("#timeline", DataTable)
+        for step in call.timeline[self._steps_shown :]:
+            timeline.add_row(fmt.clock(step.ts, precise=True), str(step.phase),
+                             safe_text(step.text))  # fmt: skip
+        self._steps_shown = len(call.timeline)
+
+    def _outcome(self, call: Call, styles: fmt.Styles) -> Text:
+        if call.result is Result.NONE:
+            return Text(f"In phase {call.phase}: {PHASE_NAMES[call.phase]}", style=styles.accent)
+        if call.result is Result.SUCCESS:
+            return Text(f"✓ {call.status}: {call.pages} page(s)", style=styles.ok)
+        reason = describe(call.reason)
+        out = Text(f"✗ {reason.text}", style=styles.fail)
+        if call.reason_detail:
+            out.append("  (", "dim")
+            out.append_text(safe_text(call.reason_detail, "dim"))
+            out.append(")", "dim")
+        if reason.hint:
+            out.append(f"\n  next: {reason.hint}")
+        return out
+
+    def _load_events(self) -> None:
+        self.run_worker(self._fetch_events(), exclusive=True, group="raw")
+
+    async def _fetch_events(self) -> None:
+        events = await self.fax.engine.call_events(self.call.id)
+        self._events = events
+        self._render_events()
+
+    def _render_events(self) -> None:
+        log = self.query_one("#raw", RichLog)
+        log.clear()
+        if not self._events:
+            log.write(Text("No raw events kept for this call.", style="dim"))
+        for event in self._events:
+            line = Text(fmt.clock(event.ts, precise=True) + " ", style="dim")
+            line.append_text(safe_text(event.name, "bold"))
+            if not self._all_fields:
+                line.append(" ")
+                line.append_text(safe_text(_gist(event)))
+                log.write(line)
+                continue
+            log.write(line)
+            for key, value in event.fields:
+                field = Text("    ")
+                field.append_text(safe_text(key, "dim"))
+                field.append(": ", "dim")
+                field.append_text(safe_text(value))
+                log.write(field)
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def action_switch_pane(self) -> None:
+        focused = self.focused
+        target = "#raw" if focused is not None and focused.id == "timeline" else "#timeline"
+        self.query_one(target).focus()
+
+    def action_toggle_fields(self) -> None:
+        self._all_fields = not self._all_fields
+        self._render_events()
+
+
+_GIST_KEYS = ("Variable", "Value", "Status", "Exten", "Application", "AppData", "ChannelStateDesc",
+              "Cause-txt", "DialStatus", "PagesTransferred", "Response", "Reason")  # fmt: skip
+
+
+def _gist(event: RawEvent) -> str:
+    """The few fields that say what a raw event was about."""
+    fields = dict(event.fields)
+    if "Variable" in fields:
+        return f"{fields['Variable']}={fields.get('Value', '')}"
+    return " ".join(f"{k}={plain(fields[k])}" for k in _GIST_KEYS if fields.get(k))
