@@ -123,7 +123,7 @@ async def _try_action(
     conn: AmiConnection, topic: str, action: dict[str, str], need: str, why: str
 ) -> Check:
     name = action["Action"]
-    as_list = name in ("CoreShowChannels", "FAXSessions")
+    as_list = None if name in ("CoreShowChannels", "FAXSessions") else False
     try:
         reply = await conn.action(action, as_list=as_list, timeout=5)
     except (TimeoutError, ConnectionError) as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import hashlib
 import logging
@@ -288,6 +289,9 @@ class AmiSimulator:
             "FailedFAXes": 0,
         }
         self.shutting_down = False
+        self.muted = False  # True: answer nothing and send no events (a frozen Asterisk)
+        self.auth_failure_delay = 1.0
+        self.received: collections.Counter[str] = collections.Counter()  # actions, by name
         self._seq = 0
         self._chan_seq = 0x10
         self._fax_seq = 0
@@ -341,6 +345,10 @@ class AmiSimulator:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.stop_listening()
+
+    async def stop_listening(self) -> None:
+        """Drop every client and stop listening; the PBX and its calls go on (``start`` again)."""
         if self._server is not None:
             self._server.close()
             for session in list(self.sessions):
@@ -381,6 +389,8 @@ class AmiSimulator:
     # --- events ---------------------------------------------------------------------------
 
     def event(self, name: str, klass: str, body: list[tuple[str, str]]) -> None:
+        if self.muted:
+            return
         bits = mask(klass)
         lines = [("Event", name), ("Privilege", privilege(bits))]
         if self.timestampevents:
@@ -515,6 +525,9 @@ class AmiSimulator:
     async def handle(self, session: _Session, action: dict[str, str | list[str]]) -> bool:
         """Answer one action; False closes the connection."""
         name = _one(action, "Action")
+        self.received[name.lower()] += 1
+        if self.muted:
+            return True  # a hung server: the socket stays open, nothing answers
         if not name:
             session.reply(action, "Error", message="Missing action in request")
             return True
@@ -554,7 +567,7 @@ class AmiSimulator:
             else:
                 ok = _one(action, "Secret") == user.secret
         if not ok:
-            await asyncio.sleep(1.0)  # manager.c: sleep(1) before telling a bad login
+            await asyncio.sleep(self.auth_failure_delay)  # manager.c: sleep(1), then tell
             session.reply(action, "Error", message="Authentication failed")
             return False
         session.user, session.username = user, username

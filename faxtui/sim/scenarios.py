@@ -114,9 +114,9 @@ async def fax_application(
                 await sim.sleep(plan.page_seconds / 2)
                 return _dropped(sim, chan, receive, files, plan, fax)
             await sim.sleep(plan.page_seconds)
-            fax.pages_done = page
             fax.bad_lines += plan.bad_lines
-            await sim.sleep(0.8)  # post-page message and MCF
+            await sim.sleep(0.8)  # MPS or EOP, then MCF: only now does the page count
+            fax.pages_done = page
     finally:
         sim.fax_sessions.pop(fax.number, None)
     sim.stats["CompletedFAXes"] += 1

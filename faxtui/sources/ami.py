@@ -230,11 +230,18 @@ class AmiConnection:
             said = f"it said {plain(greeting[:60])!r}" if greeting else "it closed at once"
             raise AmiProblem("not-ami", f"{self.where} is not an AMI server ({said})")
         self.version = greeting[len(GREETING) :].strip()
-        await self._login()
+        try:
+            await self._login()
+        except TimeoutError:
+            raise AmiProblem(
+                "timeout", f"{self.where} did not answer the login: Asterisk overloaded or hung?"
+            ) from None
+        except ConnectionError:
+            raise AmiProblem("auth", f"{self.where} closed the connection during login") from None
 
     async def _login(self) -> None:
+        # The secret is never kept in a local variable: crash reports may print locals.
         user = self.server.username
-        secret = self.server.secret.reveal()
         login: dict[str, str] = {"Action": "Login", "Username": user, "Events": EVENT_CLASSES}
         if self.server.auth == "md5":
             reply = await self.action({"Action": "Challenge", "AuthType": "MD5"})
@@ -245,15 +252,13 @@ class AmiConnection:
                     f"{self.where} refused the MD5 challenge ({reply.message}); "
                     'set auth = "plain" for this server',
                 )
-            key = hashlib.md5((challenge + secret).encode()).hexdigest()
+            key = hashlib.md5((challenge + self.server.secret.reveal()).encode()).hexdigest()
             login.update(AuthType="MD5", Key=key)
         else:
-            login["Secret"] = secret
-        try:
-            # Asterisk answers a bad login after 1 s and then closes.
-            reply = await self.action(login, timeout=self.server.connect_timeout + 2)
-        except ConnectionError:
-            raise AmiProblem("auth", f"{self.where} closed the connection during login") from None
+            login["Secret"] = self.server.secret.reveal()
+        # Asterisk answers a bad login after 1 s and then closes.
+        reply = await self.action(login, timeout=self.server.connect_timeout + 2)
+        login.clear()
         if not reply.ok:
             raise AmiProblem(
                 "auth",
@@ -270,6 +275,8 @@ class AmiConnection:
     ) -> Reply:
         """Send an action and wait for its reply (a list for list actions).
 
+        Leave ``as_list`` as None for list actions: panoramisk then recognises the list from
+        its ack, and an error reply still completes (with as_list=True it never would).
         Raises ConnectionError if the connection is gone and TimeoutError on no reply.
         """
         if self.protocol is None or self.protocol.closed:
@@ -362,11 +369,15 @@ class AmiSource:
                 problem=problem.problem,
                 retry_at=retry_at,
             )
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(backoff):
-                    await self._wake.wait()
+            await self._pause(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait out the back-off, or less if the operator asks to reconnect now."""
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
 
     @property
     def _where(self) -> str:
@@ -467,7 +478,7 @@ class AmiSource:
             ("FAXSessions", "write=call"),
         ):
             try:
-                reply = await conn.action({"Action": action}, as_list=True, timeout=10)
+                reply = await conn.action({"Action": action}, timeout=10)
             except (TimeoutError, ConnectionError):
                 warnings.append(f"{action} got no reply")
                 continue
@@ -498,7 +509,7 @@ class AmiSource:
             if not self.mapper.has_active_faxes():
                 continue
             with contextlib.suppress(TimeoutError):
-                reply = await conn.action({"Action": "FAXSessions"}, as_list=True, timeout=5)
+                reply = await conn.action({"Action": "FAXSessions"}, timeout=5)
                 if reply.ok:
                     for message in reply.messages[1:]:
                         self._on_event(message)

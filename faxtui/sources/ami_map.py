@@ -105,7 +105,7 @@ def resolution_name(value: str) -> str:
     x, y = int(m.group(1)), int(m.group(2))
     if x == 0 or y == 0:
         return ""
-    if 7700 <= x <= 8100:  # R8: 204 dpi across
+    if 8000 <= x <= 8100:  # R8: 8 pels/mm (204 dpi) across; 7874 is 200 dpi
         for name, lines in (("standard", 3850), ("fine", 7700), ("superfine", 15400)):
             if abs(y - lines) < 200:
                 return name
@@ -222,7 +222,7 @@ class AmiMapper:
             return []
         ts = _timestamp(msg, now)
         out: list[FaxEvent] = []
-        uid = text(msg, "Uniqueid")
+        uid = text(msg, "Uniqueid") or text(msg, "DestUniqueid")  # Originate's Dial events
         # Keep the message with its call before the handler runs: the handler may close the
         # call (Hangup), or promote the channel, and promotion copies the early history.
         fax = self._faxes.get(uid) or self._related(msg)
@@ -464,9 +464,14 @@ class AmiMapper:
         )
         out.append(CallInfo(fax.call_id, ts, channel=chan.name))
         out.extend(CallInfo(fax.call_id, when, status=what) for when, what in chan.milestones)
-        out.extend(CallRaw(fax.call_id, raw_event(early, when)) for when, early in chan.early)
-        chan.early.clear()
         chan.milestones.clear()
+        # The early events of every leg of this call (same Linkedid), in time order.
+        legs = [c for c in (*self._channels.values(), *self._gone.values())
+                if c.linkedid == chan.linkedid and c is not chan]  # fmt: skip
+        early = sorted((e for leg in (chan, *legs) for e in leg.early), key=lambda e: e[0])
+        out.extend(CallRaw(fax.call_id, raw_event(msg, when)) for when, msg in early)
+        for leg in (chan, *legs):
+            leg.early.clear()
         self._set_direction(fax, direction, ts, out)
         self._status(fax, ts, why, out)
         return fax
@@ -721,9 +726,12 @@ class AmiMapper:
         words = fax.vars.get("FAXSTATUSSTRING", "")
         if status == "SUCCESS":
             self._close(fax, ts, Result.SUCCESS, "ok", words, out)
-        elif status in ("FAILED", "FAILURE") and (fax.no_resource or not fax.session_started):
-            # The only way to an end event without a session: the session could not be made.
-            why = "FAXStatus: No Available Resource" if fax.no_resource else words or error
+        elif status in ("FAILED", "FAILURE") and (
+            fax.no_resource or (error, words) in PLACEHOLDERS
+        ):
+            # An end event with the pre-session placeholders still set: the only way there is
+            # a fax session that could not be created.
+            why = "FAXStatus: No Available Resource" if fax.no_resource else words
             self._close(fax, ts, Result.FAILED, "no_resource", why, out)
         elif status in ("FAILED", "FAILURE"):
             reason = reasons.from_asterisk(error, words)
