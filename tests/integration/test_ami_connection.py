@@ -240,9 +240,14 @@ async def test_an_unanswered_originate_is_never_sent_again(
     sim.muted = True
     conn = source.connection  # type: ignore[attr-defined]
     pending = conn.manager.send_action(
-        {"Action": "Originate", "Channel": "Local/5550142@fax-out", "Application": "SendFAX",
-         "Data": "/tmp/x.tif", "Async": "true"}
-    )  # fmt: skip
+        {
+            "Action": "Originate",
+            "Channel": "Local/5550142@fax-out",
+            "Application": "SendFAX",
+            "Data": "/tmp/x.tif",
+            "Async": "true",
+        }
+    )
     await wait_for(lambda: sim.received["originate"] == 1)
     port = sim.port
     await sim.stop_listening()

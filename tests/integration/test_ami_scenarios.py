@@ -28,7 +28,7 @@ EXPECTED = {
         Result.FAILED,
         "t38_negotiation_failed",
         Transport.UNKNOWN,
-    ),  # fmt: skip
+    ),
     "no-resource": (Direction.IN, [A, E], Result.FAILED, "no_resource", Transport.T38),
 }
 

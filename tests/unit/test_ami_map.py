@@ -117,8 +117,11 @@ def test_a_full_receive() -> None:
 
 
 def test_success_even_if_the_far_end_hung_up_after_the_last_mcf() -> None:
-    quirk = [varset("FAXSTATUS", "SUCCESS"), varset("FAXERROR", "HANGUP"),
-             varset("FAXSTATUSSTRING", "OK")]  # fmt: skip
+    quirk = [
+        varset("FAXSTATUS", "SUCCESS"),
+        varset("FAXERROR", "HANGUP"),
+        varset("FAXSTATUSSTRING", "OK"),
+    ]
     _, store = run(*PLACEHOLDER, *SESSION_START, *quirk, RECEIVE_FAX)
     assert the_call(store).result is Result.SUCCESS
 
@@ -155,9 +158,13 @@ def test_no_varsets_means_getvar_then_the_answer_decides() -> None:
     mapper, store = run(RECEIVE_FAX)
     assert the_call(store).active
     assert mapper.take_getvar_requests() == [(UID, "PJSIP/trunk-0000002a")]
-    store.apply_many(mapper.apply_vars(UID, {"FAXSTATUS": "FAILED",
-                                             "FAXSTATUSSTRING": "Far end is not able to receive"},
-                                       1010.0))  # fmt: skip
+    store.apply_many(
+        mapper.apply_vars(
+            UID,
+            {"FAXSTATUS": "FAILED", "FAXSTATUSSTRING": "Far end is not able to receive"},
+            1010.0,
+        )
+    )
     call = the_call(store)
     assert (call.result, call.reason) == (Result.FAILED, "remote_cannot_receive")
 
@@ -173,15 +180,30 @@ def test_no_varsets_and_no_getvar_answer_ends_unknown() -> None:
 
 def test_faxsession_polling_gives_pages_and_phases() -> None:
     mapper = AmiMapper("pbx")
-    entry = {"Event": "FAXSessionsEntry", "Channel": "PJSIP/trunk-0000002a", "SessionNumber": "7",
-             "SessionType": "T.38", "Operation": "receive", "State": "Active"}  # fmt: skip
+    entry = {
+        "Event": "FAXSessionsEntry",
+        "Channel": "PJSIP/trunk-0000002a",
+        "SessionNumber": "7",
+        "SessionType": "T.38",
+        "Operation": "receive",
+        "State": "Active",
+    }
 
     def poll(page: int, done: int, resolution: str = "8040x7700") -> dict[str, str]:
-        return {"Event": "FAXSession", "SessionNumber": "7", "Operation": "receive",
-                "State": "Active", "ErrorCorrectionMode": "Yes", "DataRate": "14400",
-                "ImageResolution": resolution, "PageNumber": str(page),
-                "FileName": "/x.tif", "PagesTransmitted": "0", "PagesReceived": str(done),
-                "TotalBadLines": "3"}  # fmt: skip
+        return {
+            "Event": "FAXSession",
+            "SessionNumber": "7",
+            "Operation": "receive",
+            "State": "Active",
+            "ErrorCorrectionMode": "Yes",
+            "DataRate": "14400",
+            "ImageResolution": resolution,
+            "PageNumber": str(page),
+            "FileName": "/x.tif",
+            "PagesTransmitted": "0",
+            "PagesReceived": str(done),
+            "TotalBadLines": "3",
+        }
 
     _, store = run(
         *PLACEHOLDER,
@@ -211,10 +233,15 @@ def test_resync_finds_a_running_fax() -> None:
     mapper = AmiMapper("pbx")
     mapper.begin_resync()
     events: list[FaxEvent] = mapper.feed(
-        chan("CoreShowChannel", Application="SendFAX", ApplicationData="/a.tif",
-             Duration="00:01:05", BridgeId=""),
+        chan(
+            "CoreShowChannel",
+            Application="SendFAX",
+            ApplicationData="/a.tif",
+            Duration="00:01:05",
+            BridgeId="",
+        ),
         5000.0,
-    )  # fmt: skip
+    )
     events += mapper.end_resync(5000.0)
     opened = [e for e in events if isinstance(e, CallOpened)]
     assert opened and opened[0].started == 5000.0 - 65
@@ -223,10 +250,17 @@ def test_resync_finds_a_running_fax() -> None:
 
 
 def test_failed_originate_with_no_channel_at_all() -> None:
-    response = {"Event": "OriginateResponse", "Response": "Failure",
-                "Channel": "PJSIP/5550117@trunk", "Application": "SendFAX", "Data": "/a.tif",
-                "Reason": "5", "Uniqueid": "<unknown>", "CallerIDNum": "<unknown>",
-                "CallerIDName": "<unknown>"}  # fmt: skip
+    response = {
+        "Event": "OriginateResponse",
+        "Response": "Failure",
+        "Channel": "PJSIP/5550117@trunk",
+        "Application": "SendFAX",
+        "Data": "/a.tif",
+        "Reason": "5",
+        "Uniqueid": "<unknown>",
+        "CallerIDNum": "<unknown>",
+        "CallerIDName": "<unknown>",
+    }
     _, store = run(response)
     call = the_call(store)
     assert (call.direction, call.remote_number) == (Direction.OUT, "5550117")

@@ -85,8 +85,22 @@ def test_the_recorded_call_maps_cleanly() -> None:
 garbage = st.one_of(
     st.binary(max_size=200).map(lambda b: b.replace(b"\r\n\r\n", b"") + b"\r\n\r\n"),
     st.dictionaries(
-        st.sampled_from(["Event", "Uniqueid", "Linkedid", "Variable", "Value", "Channel",
-                         "Cause", "SessionNumber", "DataRate", "Status", "Response", "X"]),
+        st.sampled_from(
+            [
+                "Event",
+                "Uniqueid",
+                "Linkedid",
+                "Variable",
+                "Value",
+                "Channel",
+                "Cause",
+                "SessionNumber",
+                "DataRate",
+                "Status",
+                "Response",
+                "X",
+            ]
+        ),
         st.text(max_size=30).map(lambda t: t.replace("\r", "").replace("\n", "")),
     ).map(lambda d: "".join(f"{k}: {v}\r\n" for k, v in d.items()).encode("utf-8") + b"\r\n"),
     st.sampled_from(
@@ -99,7 +113,7 @@ garbage = st.one_of(
             "Event: Newchannel\r\nUniqueid: 1.5\r\nCallerIDName: Ünïcödé ☎\r\n\r\n".encode(),
         ]
     ),
-)  # fmt: skip
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
