@@ -135,6 +135,7 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
         theme=args.theme or config.ui.theme,
         linger=config.ui.linger,
         bell=config.ui.bell,
+        notify=config.ui.notify,
         startup_warnings=config.warnings,
     )
     if args.theme:

@@ -84,7 +84,8 @@ class AmiServer:
 @dataclass(frozen=True)
 class UiConfig:
     theme: str = "faxtui-dark"
-    bell: bool = False
+    bell: bool = False  # ring the terminal bell when a fax fails
+    notify: str = "failures"  # toasts for finished calls: "all", "failures" or "none"
     linger: float = 60.0  # seconds a finished call stays in the live table
 
 
@@ -112,7 +113,7 @@ class Config:
 # --- schema ---------------------------------------------------------------------------------
 
 _TOP = {"data_dir": str, "ui": dict, "health": dict, "ami": list}
-_UI = {"theme": str, "bell": bool, "linger": (int, float)}
+_UI = {"theme": str, "bell": bool, "notify": str, "linger": (int, float)}
 _HEALTH = {"processes": list, "spool_dirs": list, "interval": (int, float)}
 _AMI = {
     "name": str,
@@ -145,6 +146,8 @@ class _Source:
         for number, line in enumerate(self.text.splitlines(), start=1):
             header = re.match(r"\s*(\[\[?)\s*([^\]]+?)\s*\]\]?", line)
             if header:
+                if not table and key and header.group(2).split(".")[0].strip(' "') == key:
+                    return number  # an unknown top-level [table] or [[table]]
                 current = header.group(2).strip()
                 if current == table:
                     count += 1
@@ -209,7 +212,10 @@ def _read(path: Path) -> tuple[_Source, dict[str, Any]]:
     except PermissionError:
         raise ConfigError(f"{path}: permission denied (faxtui runs as uid {os.getuid()})") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     src = _Source(path, text)
@@ -280,9 +286,14 @@ def load(
         if any("secret" in t for t in data.get("ami", [])):
             _warn_if_readable(src.path, "holds an AMI secret", warnings)
 
+    notify = get("ui.notify", UiConfig.notify)
+    if notify not in ("all", "failures", "none"):
+        src = merged["ui.notify"][0]
+        raise ConfigError(f'{_where(src, "ui", None, "notify")}: use "all", "failures" or "none"')
     ui = UiConfig(
         theme=env.get("FAXTUI_THEME") or get("ui.theme", UiConfig.theme),
         bell=get("ui.bell", UiConfig.bell),
+        notify=notify,
         linger=float(get("ui.linger", UiConfig.linger)),
     )
     health = HealthConfig(
@@ -332,6 +343,11 @@ def _ami_server(
         except OSError as exc:
             raise ConfigError(
                 f"{where('secret_file')}: cannot read {secret_path} ({exc.strerror})"
+            ) from None
+        except UnicodeDecodeError as exc:  # never show the bytes: they are the secret
+            raise ConfigError(
+                f"{where('secret_file')}: {secret_path} is not UTF-8 text "
+                f"({exc.reason} at byte {exc.start})"
             ) from None
         _warn_if_readable(secret_path, "is an AMI secret file", warnings)
     numbers = {}

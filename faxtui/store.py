@@ -362,7 +362,7 @@ def read_history(path: Path, text: str = "", limit: int = 500) -> list[Call]:
     """
     if not path.exists():
         return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(_readonly_uri(path), uri=True)
     try:
         words = text.lower().split()
         where = " AND ".join("search LIKE ? ESCAPE '\\'" for _ in words) or "1"
@@ -379,7 +379,7 @@ def read_history(path: Path, text: str = "", limit: int = 500) -> list[Call]:
 def read_history_events(path: Path, call_id: str) -> list[RawEvent]:
     if not path.exists():
         return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(_readonly_uri(path), uri=True)
     try:
         row = db.execute("SELECT events FROM calls WHERE id = ?", (call_id,)).fetchone()
     finally:
@@ -390,6 +390,11 @@ def read_history_events(path: Path, call_id: str) -> list[RawEvent]:
         RawEvent(ts, origin, name, tuple((k, v) for k, v in kv))
         for ts, origin, name, kv in json.loads(row[0])
     ]
+
+
+def _readonly_uri(path: Path) -> str:
+    """A read-only SQLite URI for ``path``; as_uri() quotes '#', '?' and '%' in the path."""
+    return f"{path.absolute().as_uri()}?mode=ro"
 
 
 def _escape_like(word: str) -> str:

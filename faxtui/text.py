@@ -8,10 +8,28 @@ control character into a visible stand-in; the UI then wraps the result in ``ric
 
 from __future__ import annotations
 
+import unicodedata
+
 from rich.style import Style
 from rich.text import Text
 
-_TABLE: dict[int, str] = {c: chr(0x2400 + c) for c in range(0x20)}  # ␀ … ␟ (␛ for ESC)
+
+class _Table(dict[int, str]):
+    """The stand-ins below, and an escape for any other control (Cc), format (Cf: zero-width,
+    tags, soft hyphen...) or line/paragraph separator (Zl, Zp), worked out on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            stand_in = f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+        else:
+            stand_in = char
+        if len(self) < 100_000:  # remember, within reason: hostile text has many code points
+            self[code] = stand_in
+        return stand_in
+
+
+_TABLE = _Table({c: chr(0x2400 + c) for c in range(0x20)})  # ␀ … ␟ (␛ for ESC)
 _TABLE[0x7F] = "\u2421"  # ␡
 _TABLE.update({c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})  # C1 controls, e.g. CSI 0x9b
 # Bidi overrides and isolates can make a line read differently from what it contains.
@@ -26,4 +44,4 @@ def plain(value: object) -> str:
 
 def safe_text(value: object, style: str | Style = "") -> Text:
     """A Rich Text of ``value`` that no terminal or markup parser will interpret."""
-    return Text(plain(value), style=style, no_wrap=True, end="")
+    return Text(plain(value), style=style, no_wrap=True, overflow="ellipsis", end="")

@@ -633,7 +633,8 @@ class AmiMapper:
         if resolution and (fax.phase is not Phase.C or page != fax.page):
             fax.page = page
             out.append(CallInfo(fax.call_id, ts, page=page))
-            self._enter(fax, ts, Phase.C, f"page {page} at {rate} bit/s", out)
+            verb = "receiving" if inbound else "sending"
+            self._enter(fax, ts, Phase.C, f"{verb} page {page}", out)
 
     def _coreshowchannel(self, msg: AmiMessage, ts: float, out: list[FaxEvent]) -> None:
         known = text(msg, "Uniqueid") in self._channels

@@ -58,6 +58,7 @@ class FaxApp(App[int]):
         theme: str = "faxtui-dark",
         linger: float = 60.0,
         bell: bool = False,
+        notify: str = "failures",
         before_start: Callable[[], Awaitable[None]] | None = None,
         after_stop: Callable[[], Awaitable[None]] | None = None,
         startup_warnings: Iterable[str] = (),
@@ -66,6 +67,7 @@ class FaxApp(App[int]):
         self.engine = engine
         self.linger = linger
         self.bell_on_failure = bell
+        self.notify_on = notify
         self._before_start = before_start
         self._after_stop = after_stop
         self._startup_warnings = list(startup_warnings)
@@ -194,16 +196,19 @@ class FaxApp(App[int]):
         if after.ended is None or (before is not None and before.ended is not None):
             return
         if after.result == "success":
-            self.notify(f"{summary(after)}: {after.pages} page(s)", title="Fax done", markup=False)
-        else:
+            if self.notify_on == "all":
+                text = f"{summary(after)}: {after.pages} page(s)"
+                self.notify(text, title="Fax done", markup=False)
+        elif self.notify_on != "none" or self.bell_on_failure:
             reason = describe(after.reason)
-            self.notify(
-                f"{summary(after)}: {reason.text}. {reason.hint}",
-                title="Fax failed",
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
+            if self.notify_on != "none":
+                self.notify(
+                    f"{summary(after)}: {reason.text}. {reason.hint}",
+                    title="Fax failed",
+                    severity="error",
+                    timeout=10,
+                    markup=False,
+                )
             if self.bell_on_failure:
                 self.bell()
 

@@ -97,6 +97,11 @@ def transport(call: Call) -> str:
     return {Transport.T38: "T.38", Transport.AUDIO: "G.711"}.get(call.transport, "")
 
 
+def link(call: Call) -> str:
+    """Transport and rate in one column: ``T.38 14400``."""
+    return " ".join(part for part in (transport(call), rate(call)) if part)
+
+
 def rate(call: Call) -> str:
     return f"{call.rate}" if call.rate else ""
 

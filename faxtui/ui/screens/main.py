@@ -53,9 +53,7 @@ class MainScreen(LiveScreen):
         self._render_bars()
 
     def on_resize(self) -> None:
-        table = self.query_one(CallsTable)
-        if table.set_layout(self.size.width):
-            self._refill()
+        self.query_one(CallsTable).set_layout(self.size.width)
 
     # --- engine updates (called by the app, batched) ----------------------------------------
 

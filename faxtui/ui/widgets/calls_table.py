@@ -20,25 +20,34 @@ from faxtui.ui import format as fmt
 class Column:
     key: str
     label: str
-    width: int | None
+    widths: tuple[int | None, int | None, int | None]  # narrow, medium, wide layouts
     cell: Callable[[Call, fmt.Styles, float], Text | str]
-    wide_only: bool = False
+
+
+FLEX = 0  # a width of 0 takes the room that is left
+LAYOUTS = (120, 150)  # from 120 terminal columns the medium layout, from 150 the wide one
+MIN_FLEX = 12
+
+
+def _station(call: Call) -> Text:
+    return safe_text(call.remote_station_id.strip(), "italic")
 
 
 COLUMNS = (
-    Column("server", "Server", 8, lambda c, s, n: safe_text(c.source), wide_only=True),
-    Column("dir", "Dir", 3, lambda c, s, n: fmt.direction(c)),
-    Column("remote", "Remote", 24, lambda c, s, n: fmt.remote(c)),
-    Column("phase", "Phase", 9, lambda c, s, n: fmt.ribbon(c, s)),
-    Column("status", "Status", None, lambda c, s, n: fmt.status(c, s)),
-    Column("transport", "Via", 5, lambda c, s, n: fmt.transport(c)),
-    Column("rate", "Rate", 5, lambda c, s, n: fmt.rate(c)),
-    Column("ecm", "ECM", 3, lambda c, s, n: fmt.ecm(c), wide_only=True),
-    Column("resolution", "Res", 9, lambda c, s, n: c.resolution, wide_only=True),
-    Column("page", "Pg", 2, lambda c, s, n: fmt.page(c)),
-    Column("elapsed", "Time", 5, lambda c, s, n: fmt.elapsed(c, n)),
+    Column("server", "Server", (None, 8, 10), lambda c, s, n: safe_text(c.source)),
+    Column("dir", "Dir", (3, 3, 3), lambda c, s, n: fmt.direction(c)),
+    Column("remote", "Remote", (16, 16, 16), lambda c, s, n: fmt.remote(c, with_id=False)),
+    Column("station", "Station ID", (None, 16, 20), lambda c, s, n: _station(c)),
+    Column("phase", "Phase", (9, 9, 9), lambda c, s, n: fmt.ribbon(c, s)),
+    Column("status", "Status", (FLEX, FLEX, FLEX), lambda c, s, n: fmt.status(c, s)),
+    Column("link", "Link", (10, 10, None), lambda c, s, n: fmt.link(c)),
+    Column("transport", "Via", (None, None, 5), lambda c, s, n: fmt.transport(c)),
+    Column("rate", "Rate", (None, None, 5), lambda c, s, n: fmt.rate(c)),
+    Column("ecm", "ECM", (None, None, 3), lambda c, s, n: fmt.ecm(c)),
+    Column("resolution", "Res", (None, None, 9), lambda c, s, n: c.resolution),
+    Column("page", "Pg", (2, 2, 2), lambda c, s, n: fmt.page(c)),
+    Column("elapsed", "Time", (5, 5, 5), lambda c, s, n: fmt.elapsed(c, n)),
 )
-WIDE = 110  # from this many columns on, the wide-only columns are shown
 
 
 class CallsTable(DataTable[Text | str]):
@@ -46,24 +55,35 @@ class CallsTable(DataTable[Text | str]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(cursor_type="row", id=id)
-        self._wide: bool | None = None
+        self._width = 0
         self._shown: dict[str, Call] = {}
         self.styles_ = fmt.DEFAULT_STYLES
 
     @property
+    def layout_index(self) -> int:
+        return sum(self._width >= edge for edge in LAYOUTS)
+
+    @property
     def columns_now(self) -> list[Column]:
-        return [c for c in COLUMNS if self._wide or not c.wide_only]
+        return [c for c in COLUMNS if c.widths[self.layout_index] is not None]
 
     def set_layout(self, width: int) -> bool:
-        """Pick the columns for ``width``; True if the layout changed (caller refills)."""
-        wide = width >= WIDE
-        if wide == self._wide:
+        """Lay the columns out for ``width``; True if that changed them (rows re-added)."""
+        if width == self._width:
             return False
-        self._wide = wide
+        self._width = width
+        columns = self.columns_now
+        fixed = sum(c.widths[self.layout_index] or 0 for c in columns)
+        padding = 2 * self.cell_padding * len(columns) + 2  # and the scroll bar
+        flex = max(MIN_FLEX, width - fixed - padding)
+        calls = list(self._shown.values())
         self.clear(columns=True)
         self._shown.clear()
-        for column in self.columns_now:
-            self.add_column(column.label, key=column.key, width=column.width)
+        for column in columns:
+            self.add_column(
+                column.label, key=column.key, width=column.widths[self.layout_index] or flex
+            )
+        self.show(calls)
         return True
 
     def show(self, calls: Iterable[Call], now: float | None = None) -> None:
