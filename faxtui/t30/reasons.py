@@ -15,6 +15,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Reason:
     code: str
+    short: str  # a table cell's worth (at most 19 characters)
     category: str  # "ok", "line", "remote", "training", "protocol", "t38", "local", "unknown"
     text: str
     hint: str
@@ -22,69 +23,69 @@ class Reason:
 
 
 _VOCABULARY = [
-    Reason("ok", "ok", "completed", "", False),
+    Reason("ok", "completed", "ok", "completed", "", False),
     # the call never became a fax call
-    Reason("busy", "line", "the line was busy", "Retry in a few minutes.", True),
-    Reason("no_answer", "line", "nobody answered",
+    Reason("busy", "busy", "line", "the line was busy", "Retry in a few minutes.", True),
+    Reason("no_answer", "no answer", "line", "nobody answered",
            "Retry later; check the number is a fax line.", True),
-    Reason("congestion", "line", "the network was congested or the trunk refused the call",
+    Reason("congestion", "congestion", "line", "the network was congested or the trunk refused the call",
            "Retry later; if it persists, check the SIP trunk (registration, channels in use).",
            True),
-    Reason("rejected", "line", "the call was rejected", "Check the number and the trunk's "
+    Reason("rejected", "rejected", "line", "the call was rejected", "Check the number and the trunk's "
            "permissions (outbound route, caller ID).", True),
-    Reason("invalid_number", "line", "the number does not exist",
+    Reason("invalid_number", "invalid number", "line", "the number does not exist",
            "Check the number, including any prefix the trunk needs.", False),
-    Reason("unreachable", "line", "the destination could not be reached",
+    Reason("unreachable", "unreachable", "line", "the destination could not be reached",
            "Check the trunk or the route to this number.", True),
-    Reason("no_dialtone", "line", "no dial tone", "Check the line or the modem's connection.",
+    Reason("no_dialtone", "no dial tone", "line", "no dial tone", "Check the line or the modem's connection.",
            True),
-    Reason("hangup_before_fax", "line", "the call ended before the fax started",
+    Reason("hangup_before_fax", "hung up early", "line", "the call ended before the fax started",
            "If the far end hung up, it may not be a fax machine; check the number.", True),
-    Reason("no_fax_answer", "remote", "no fax machine answered",
+    Reason("no_fax_answer", "no fax answered", "remote", "no fax machine answered",
            "A person or voicemail may have answered; check the number is a fax line.", True),
     # capabilities
-    Reason("remote_cannot_receive", "remote", "the far end cannot receive faxes",
+    Reason("remote_cannot_receive", "can't receive", "remote", "the far end cannot receive faxes",
            "Check the number; the machine may be out of paper or set to send only.", False),
-    Reason("incompatible", "remote", "the far end cannot take this document",
+    Reason("incompatible", "incompatible", "remote", "the far end cannot take this document",
            "Resend at standard resolution, or ask the far end for its capabilities.", False),
     # training and line quality
-    Reason("training_failed", "training", "training failed at every speed",
+    Reason("training_failed", "training failed", "training", "training failed at every speed",
            "Line quality is poor: retry, or limit the rate to 9600 (FAXOPT(maxrate) / modem "
            "rates) and try the other transport (T.38 or G.711).", True),
-    Reason("page_rejected", "training", "the far end rejected a page after every retry (RTN)",
+    Reason("page_rejected", "page rejected (RTN)", "training", "the far end rejected a page after every retry (RTN)",
            "The line is noisy: limit the rate to 9600 or 4800 and resend.", True),
     # the call broke during the fax
-    Reason("call_dropped", "remote", "the line dropped during the fax",
+    Reason("call_dropped", "line dropped", "remote", "the line dropped during the fax",
            "Resend; if it repeats at the same page, try ECM off or a lower rate.", True),
-    Reason("remote_disconnected", "remote", "the far end hung up (DCN) during the fax",
+    Reason("remote_disconnected", "far end hung up", "remote", "the far end hung up (DCN) during the fax",
            "Resend; if the far end keeps hanging up, its memory may be full.", True),
     # protocol
-    Reason("protocol_error", "protocol", "the fax protocol went wrong (unexpected frame)",
+    Reason("protocol_error", "protocol error", "protocol", "the fax protocol went wrong (unexpected frame)",
            "Retry; if it repeats, turn ECM off or force G.711 audio (or T.38) for this route.",
            True),
-    Reason("ecm_error", "protocol", "error correction (ECM) failed",
+    Reason("ecm_error", "ECM error", "protocol", "error correction (ECM) failed",
            "Resend with ECM off (FAXOPT(ecm)=no).", True),
-    Reason("timeout", "protocol", "the far end stopped answering (T.30 timeout)",
+    Reason("timeout", "T.30 timeout", "protocol", "the far end stopped answering (T.30 timeout)",
            "Retry; check for echo or jitter on the route (T.38 timings).", True),
-    Reason("t38_negotiation_failed", "t38", "T.38 could not be negotiated",
+    Reason("t38_negotiation_failed", "T.38 failed", "t38", "T.38 could not be negotiated",
            "The trunk may not support T.38: allow audio fallback (option f) or force G.711.",
            True),
     # local
-    Reason("no_resource", "local", "no fax resource was free on the PBX",
+    Reason("no_resource", "no fax resource", "local", "no fax resource was free on the PBX",
            "Too many faxes at once for the fax licence or module: wait, or raise the limit.",
            True),
-    Reason("file_error", "local", "the document could not be read",
+    Reason("file_error", "file error", "local", "the document could not be read",
            "Check the file exists where the PBX can read it and is a fax TIFF.", False),
-    Reason("invalid_arguments", "local", "the fax application got invalid arguments",
+    Reason("invalid_arguments", "bad arguments", "local", "the fax application got invalid arguments",
            "Check the dialplan's SendFAX/ReceiveFAX arguments.", False),
-    Reason("local_error", "local", "the PBX or modem failed locally",
+    Reason("local_error", "local error", "local", "the PBX or modem failed locally",
            "Check the PBX or modem logs; restart the fax module if it persists.", True),
-    Reason("modem_error", "local", "the modem stopped responding",
+    Reason("modem_error", "modem error", "local", "the modem stopped responding",
            "Check the modem is plugged in and not used by another program.", True),
-    Reason("cancelled", "local", "cancelled by the operator", "", False),
-    Reason("lost_track", "unknown", "faxtui lost contact while the call was running",
+    Reason("cancelled", "cancelled", "local", "cancelled by the operator", "", False),
+    Reason("lost_track", "outcome unknown", "unknown", "faxtui lost contact while the call was running",
            "Check the PBX's own logs for the outcome.", False),
-    Reason("unknown", "unknown", "failed for an unknown reason",
+    Reason("unknown", "failed", "unknown", "failed for an unknown reason",
            "Look at the call's raw events for the far end's own words.", True),
 ]  # fmt: skip
 
