@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from faxtui import __version__, logs
+from faxtui import __version__, logs, modem_cli
 from faxtui.config import AmiServer, Config, ConfigError, Secret, load, state_dir
 from faxtui.engine import Engine
 from faxtui.model import Call, CallChange, Resync, SourceChange
@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("words", nargs="*", help="only calls matching all these words")
     history.add_argument("--limit", type=int, default=50)
     history.add_argument("--json", action="store_true")
+
+    modem_cli.add_commands(sub, lambda p: _common(p, top=False))
     return parser
 
 
@@ -100,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         "watch": run_watch,
         "doctor": run_doctor,
         "history": run_history,
+        "send": modem_cli.run_send,
+        "answer": modem_cli.run_answer,
     }
     try:
         return handlers[command](args, config)

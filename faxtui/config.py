@@ -82,6 +82,22 @@ class AmiServer:
 
 
 @dataclass(frozen=True)
+class ModemConfig:
+    """A Class 1 fax modem on a serial port, driven by faxtui itself."""
+
+    name: str
+    device: str
+    local_id: str = ""  # our TSI/CSI: up to 20 characters, digits, + and space by T.30
+    rings: int = 2  # answer after this many rings; 0 never answers
+    caller_id: bool = True  # ask for caller ID (AT+VCID=1)
+    max_receive_pages: int = 100
+    max_rate: int = 14400
+    inbox: Path | None = None  # received faxes; None: <data_dir>/inbox
+    connect_delay: float = 0.4  # wait after +FTM's CONNECT (iaxmodem answers it too soon)
+    baudrate: int = 115200
+
+
+@dataclass(frozen=True)
 class UiConfig:
     theme: str = "faxtui-dark"
     bell: bool = False  # ring the terminal bell when a fax fails
@@ -99,6 +115,7 @@ class HealthConfig:
 @dataclass(frozen=True)
 class Config:
     ami: tuple[AmiServer, ...] = ()
+    modems: tuple[ModemConfig, ...] = ()
     ui: UiConfig = UiConfig()
     health: HealthConfig = HealthConfig()
     data_dir: Path = field(default_factory=default_data_dir)
@@ -109,12 +126,28 @@ class Config:
     def history_db(self) -> Path:
         return self.data_dir / "faxtui.db"
 
+    @property
+    def inbox(self) -> Path:
+        return self.data_dir / "inbox"
+
 
 # --- schema ---------------------------------------------------------------------------------
 
-_TOP = {"data_dir": str, "ui": dict, "health": dict, "ami": list}
+_TOP = {"data_dir": str, "ui": dict, "health": dict, "ami": list, "modem": list}
 _UI = {"theme": str, "bell": bool, "notify": str, "linger": (int, float)}
 _HEALTH = {"processes": list, "spool_dirs": list, "interval": (int, float)}
+_MODEM = {
+    "name": str,
+    "device": str,
+    "local_id": str,
+    "rings": int,
+    "caller_id": bool,
+    "max_receive_pages": int,
+    "max_rate": int,
+    "inbox": str,
+    "connect_delay": (int, float),
+    "baudrate": int,
+}
 _AMI = {
     "name": str,
     "host": str,
@@ -231,10 +264,11 @@ def _read(path: Path) -> tuple[_Source, dict[str, Any]]:
     for name, schema in (("ui", _UI), ("health", _HEALTH)):
         if name in data:
             _check_table(src, name, None, data[name], schema)
-    for i, server in enumerate(data.get("ami", [])):
-        if not isinstance(server, dict):
-            raise ConfigError(f"{_where(src, 'ami', None, None)}: use [[ami]] tables")
-        _check_table(src, "ami", i, server, _AMI)
+    for table, schema in (("ami", _AMI), ("modem", _MODEM)):
+        for i, entry in enumerate(data.get(table, [])):
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{_where(src, table, None, None)}: use [[{table}]] tables")
+            _check_table(src, table, i, entry, schema)
     return src, data
 
 
@@ -273,15 +307,25 @@ def load(
         return merged[key][1] if key in merged else default
 
     servers = []
+    names: set[str] = set()
     if "ami" in merged:
         src, tables = merged["ami"]
-        names: set[str] = set()
         for i, table in enumerate(tables):
             server = _ami_server(src, i, table, env, warnings)
             if server.name in names:
                 raise ConfigError(f"{_where(src, 'ami', i, 'name')}: {server.name!r} is used twice")
             names.add(server.name)
             servers.append(server)
+    modems: list[ModemConfig] = []
+    if "modem" in merged:
+        src, tables = merged["modem"]
+        for i, table in enumerate(tables):
+            modem = _modem(src, i, table)
+            if modem.name in names or modem.name in {m.name for m in modems}:
+                raise ConfigError(
+                    f"{_where(src, 'modem', i, 'name')}: {modem.name!r} is used twice"
+                )
+            modems.append(modem)
     for src, data in layers:
         if any("secret" in t for t in data.get("ami", [])):
             _warn_if_readable(src.path, "holds an AMI secret", warnings)
@@ -304,6 +348,7 @@ def load(
     data_dir = env.get("FAXTUI_DATA_DIR") or get("data_dir", None)
     config = Config(
         ami=tuple(servers),
+        modems=tuple(modems),
         ui=ui,
         health=health,
         data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
@@ -313,6 +358,39 @@ def load(
     for key, value in (overrides or {}).items():
         config = _override(config, key, value)
     return config
+
+
+def _modem(src: _Source, index: int, table: dict[str, Any]) -> ModemConfig:
+    def where(key: str | None) -> str:
+        return _where(src, "modem", index, key)
+
+    name = table.get("name", "")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", name):
+        raise ConfigError(f"{where('name')}: every [[modem]] needs a name: letters, digits, . - _")
+    if not table.get("device"):
+        raise ConfigError(f"{where('device')}: the serial device is missing, e.g. /dev/ttyACM0")
+    local_id = table.get("local_id", "")
+    if len(local_id) > 20 or not (local_id.isascii() and local_id.isprintable()):
+        raise ConfigError(f"{where('local_id')}: at most 20 printable ASCII characters")
+    max_rate = table.get("max_rate", ModemConfig.max_rate)
+    if max_rate not in (14400, 12000, 9600, 7200, 4800, 2400):
+        raise ConfigError(f"{where('max_rate')}: one of 14400, 12000, 9600, 7200, 4800, 2400")
+    for key in ("rings", "max_receive_pages", "baudrate"):
+        if table.get(key, 0) < 0:
+            raise ConfigError(f"{where(key)}: must not be negative")
+    inbox = table.get("inbox")
+    return ModemConfig(
+        name=name,
+        device=table["device"],
+        local_id=local_id,
+        rings=table.get("rings", ModemConfig.rings),
+        caller_id=table.get("caller_id", ModemConfig.caller_id),
+        max_receive_pages=table.get("max_receive_pages", ModemConfig.max_receive_pages),
+        max_rate=max_rate,
+        inbox=Path(inbox).expanduser() if inbox else None,
+        connect_delay=float(table.get("connect_delay", ModemConfig.connect_delay)),
+        baudrate=table.get("baudrate", ModemConfig.baudrate),
+    )
 
 
 def _ami_server(

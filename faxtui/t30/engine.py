@@ -138,9 +138,10 @@ class WrongCarrier:
 
 @dataclass(frozen=True, slots=True)
 class LineLost:
-    """The call is gone: the far end hung up, the modem or its port failed."""
+    """The call is gone: the far end hung up (or the line), or ``local``ly the modem failed."""
 
     detail: str
+    local: bool = False
 
 
 Input = Sent | FramesIn | DataIn | TimedOut | WrongCarrier | LineLost
@@ -325,7 +326,7 @@ class T30:
         if self.state is _State.DONE:
             return []
         if isinstance(event, LineLost) and self.state is not _State.HANGUP:
-            return self._lost(event.detail)
+            return self._lost(event.detail, local=event.local)
         return self._handlers[self.state](event, now)
 
     @property
@@ -363,10 +364,12 @@ class T30:
         self.phase = Phase.E
         return [PhaseReport(Phase.E, "releasing the call"), Hangup()]
 
-    def _lost(self, detail: str) -> list[Output]:
+    def _lost(self, detail: str, *, local: bool = False) -> list[Output]:
         if self._ending is None:
             where = f"{detail} in phase {self.phase}"
-            if self.state is _State.WAIT_DCN:
+            if local:
+                self._ending = Finished(Result.FAILED, "modem_error", where)
+            elif self.state is _State.WAIT_DCN:
                 self._ending = Finished(Result.SUCCESS, "ok")  # all pages were confirmed
             elif not self._identified:
                 reason = "no_fax_answer" if self.sending else "hangup_before_fax"

@@ -1,0 +1,1 @@
+"""Documents in, fax pages out (and back)."""

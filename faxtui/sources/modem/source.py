@@ -1,0 +1,142 @@
+"""The modem source: keeps one fax modem open, answers calls, sends what it is asked to.
+
+Like the AMI source it states what it is doing (opening, the modem's identity, waiting for
+calls) and why it failed; a port that goes away is reopened with a back-off to 30 s, so a
+modem that is unplugged and plugged back in works again without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PIL import Image
+
+from faxtui.config import ModemConfig
+from faxtui.model import FaxEvent, LinkState, SourceState, SourceStatus
+from faxtui.sources.modem.at import ModemError
+from faxtui.sources.modem.modem import FaxModem
+from faxtui.t30.dis import Resolution
+from faxtui.t30.engine import Finished
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 30.0
+CHECK_EVERY = 60.0  # an idle modem is asked "AT" this often
+
+
+class ModemSource:
+    kind = "modem"
+
+    def __init__(
+        self,
+        config: ModemConfig,
+        emit: Callable[[Sequence[FaxEvent]], None],
+        *,
+        inbox: Path,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self._emit = emit
+        self._clock = clock
+        self.modem = FaxModem(config, inbox=inbox, emit=lambda events: emit(events), clock=clock)
+        self._requests: asyncio.Queue[
+            tuple[str, Sequence[Sequence[Image.Image]], Resolution, asyncio.Future[Finished]]
+        ] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._state: SourceState | None = None
+        self.busy = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"modem:{self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.modem.close()
+        self._set(LinkState.STOPPED, "stopped")
+
+    def send(
+        self,
+        number: str,
+        documents: Sequence[Sequence[Image.Image]],
+        resolution: Resolution = Resolution.FINE,
+    ) -> asyncio.Future[Finished]:
+        """Queue a fax; the future gets the call's outcome."""
+        done: asyncio.Future[Finished] = asyncio.get_running_loop().create_future()
+        self._requests.put_nowait((number, documents, resolution, done))
+        return done
+
+    def _set(self, state: LinkState, message: str, **extra: object) -> None:
+        new = SourceState(self.name, self.kind, state, message, since=self._clock(), **extra)  # type: ignore[arg-type]
+        old = self._state
+        if old is not None and (old.state, old.message) == (new.state, new.message):
+            return
+        self._state = new
+        self._emit([SourceStatus(new)])
+
+    async def run(self) -> None:
+        backoff = 1.0
+        while True:
+            self._set(LinkState.CONNECTING, f"opening {self.config.device}")
+            try:
+                identity = await self.modem.open()
+                answering = (
+                    f"answering after {self.config.rings} rings"
+                    if self.config.rings
+                    else "not answering"
+                )
+                detail = identity.describe()
+                self._set(LinkState.UP, f"{detail}; {answering}", detail=detail)
+                backoff = 1.0
+                await self._serve()
+            except ModemError as exc:
+                problem = str(exc)
+            except Exception as exc:  # a bug must not stop the modem for good
+                log.exception("modem %s failed", self.name)
+                problem = f"internal error: {exc.__class__.__name__}"
+            finally:
+                self.modem.close()
+            retry = self._clock() + backoff
+            self._set(LinkState.DOWN, f"{problem}; retrying in {backoff:g} s", problem="modem",
+                      retry_at=retry)  # fmt: skip
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def _serve(self) -> None:
+        """Answer calls and send faxes, one at a time, until the modem fails."""
+        idle_since = time.monotonic()
+        while True:
+            if not self._requests.empty():
+                number, documents, resolution, done = self._requests.get_nowait()
+                self.busy = True
+                try:
+                    finished = await self.modem.send(number, documents, resolution=resolution)
+                finally:
+                    self.busy = False
+                if not done.done():
+                    done.set_result(finished)
+                if finished.reason == "modem_error":
+                    raise ModemError(finished.detail)
+                idle_since = time.monotonic()
+                continue
+            call = await self.modem.wait_for_call(timeout=1.0)
+            if call is not None:
+                self.busy = True
+                try:
+                    finished, _ = await self.modem.receive(call)
+                finally:
+                    self.busy = False
+                if finished.reason == "modem_error":
+                    raise ModemError(finished.detail)
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since > CHECK_EVERY:
+                await self.modem.check()
+                idle_since = time.monotonic()
