@@ -1,4 +1,9 @@
-"""One call: its summary, why it failed, its timeline and the raw events behind it."""
+"""One call: its summary, why it failed, its timeline, and below what happened on the wire.
+
+The lower pane shows, for a modem call, the T.30 ladder (``t`` switches to the AT trace), and
+for an Asterisk call the raw AMI events (``e`` one line an event). It only appends what is
+new while the call runs.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,17 @@ from textual.widgets import DataTable, Footer, RichLog, Static
 
 from faxtui.model import PHASE_NAMES, Call, RawEvent, Result
 from faxtui.t30.reasons import describe
-from faxtui.text import plain, safe_text
+from faxtui.text import safe_text
 from faxtui.ui import format as fmt
+from faxtui.ui import ladder
 from faxtui.ui.screens.base import LiveScreen
 
 
 class CallScreen(LiveScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("tab", "switch_pane", "Timeline/events", id="switch"),
+        Binding("tab", "switch_pane", "Timeline/wire", id="switch"),
+        Binding("t", "toggle_trace", "AT trace", id="trace"),
         Binding("e", "toggle_fields", "All fields", id="fields"),
     ]
 
@@ -28,7 +35,16 @@ class CallScreen(LiveScreen):
         self.call = call
         self._steps_shown = 0
         self._events: list[RawEvent] = []
+        self._shown: list[RawEvent] = []  # the events the pane shows, in order
         self._all_fields = True
+        self.view = "ladder" if call.origin == "modem" else "raw"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_trace":
+            return self.call.origin == "modem"
+        if action == "toggle_fields":
+            return self.view == "raw"
+        return True
 
     def compose(self) -> ComposeResult:
         yield Static(id="call-summary")
@@ -86,7 +102,9 @@ class CallScreen(LiveScreen):
 
     def _outcome(self, call: Call, styles: fmt.Styles) -> Text:
         if call.result is Result.NONE:
-            return Text(f"In phase {call.phase}: {PHASE_NAMES[call.phase]}", style=styles.accent)
+            out = Text(f"Phase {call.phase}, {PHASE_NAMES[call.phase]}: ", style=styles.accent)
+            out.append_text(safe_text(call.status))
+            return out
         if call.result is Result.SUCCESS:
             return Text(f"✓ {call.status}: {call.pages} page(s)", style=styles.ok)
         reason = describe(call.reason)
@@ -103,30 +121,37 @@ class CallScreen(LiveScreen):
         self.run_worker(self._fetch_events(), exclusive=True, group="raw")
 
     async def _fetch_events(self) -> None:
-        events = await self.fax.engine.call_events(self.call.id)
-        self._events = events
+        self._events = await self.fax.engine.call_events(self.call.id)
         self._render_events()
 
-    def _render_events(self) -> None:
+    def _wanted(self) -> list[RawEvent]:
+        origin = {"ladder": "t30", "trace": "at"}.get(self.view, "ami")
+        return [e for e in self._events if e.origin == origin]
+
+    def _render_events(self, *, redraw: bool = False) -> None:
+        """Append the new events; redraw only when the view changed or old ones fell off."""
         log = self.query_one("#raw", RichLog)
-        log.clear()
-        if not self._events:
-            log.write(Text("No raw events kept for this call.", style="dim"))
-        for event in self._events:
-            line = Text(fmt.clock(event.ts, precise=True) + " ", style="dim")
-            line.append_text(safe_text(event.name, "bold"))
-            if not self._all_fields:
-                line.append(" ")
-                line.append_text(safe_text(_gist(event)))
+        wanted = self._wanted()
+        shown = len(self._shown)
+        if redraw or wanted[:shown] != self._shown:
+            log.clear()
+            shown = 0
+            if self.view == "ladder":
+                log.write(ladder.ladder_header(self.call.local_station_id,
+                                               self.call.remote_station_id))  # fmt: skip
+            if not wanted:
+                log.write(Text(_EMPTY[self.view], style="dim"))
+        for event in wanted[shown:]:
+            for line in self._lines(event):
                 log.write(line)
-                continue
-            log.write(line)
-            for key, value in event.fields:
-                field = Text("    ")
-                field.append_text(safe_text(key, "dim"))
-                field.append(": ", "dim")
-                field.append_text(safe_text(value))
-                log.write(field)
+        self._shown = wanted
+
+    def _lines(self, event: RawEvent) -> list[Text]:
+        if self.view == "ladder":
+            return ladder.ladder(event)
+        if self.view == "trace":
+            return ladder.at_trace(event)
+        return ladder.raw(event, all_fields=self._all_fields)
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -137,16 +162,16 @@ class CallScreen(LiveScreen):
 
     def action_toggle_fields(self) -> None:
         self._all_fields = not self._all_fields
-        self._render_events()
+        self._render_events(redraw=True)
+
+    def action_toggle_trace(self) -> None:
+        self.view = "trace" if self.view == "ladder" else "ladder"
+        self._render_events(redraw=True)
+        self.refresh_bindings()
 
 
-_GIST_KEYS = ("Variable", "Value", "Status", "Exten", "Application", "AppData", "ChannelStateDesc",
-              "Cause-txt", "DialStatus", "PagesTransferred", "Response", "Reason")  # fmt: skip
-
-
-def _gist(event: RawEvent) -> str:
-    """The few fields that say what a raw event was about."""
-    fields = dict(event.fields)
-    if "Variable" in fields:
-        return f"{fields['Variable']}={fields.get('Value', '')}"
-    return " ".join(f"{k}={plain(fields[k])}" for k in _GIST_KEYS if fields.get(k))
+_EMPTY = {
+    "ladder": "No T.30 frames yet.",
+    "trace": "No AT commands yet.",
+    "raw": "No raw events kept for this call.",
+}
