@@ -9,6 +9,7 @@ doubled, so they come out as they went in.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -26,6 +27,14 @@ class DocumentError(Exception):
 
 def load_pages(path: Path) -> list[Image.Image]:
     """Every page of ``path`` as a fine-resolution fax page."""
+    with warnings.catch_warnings():
+        # Pillow warns about odd files on stderr, which would scribble over a TUI; a file
+        # it can still read is fine, and one it cannot gets a DocumentError below.
+        warnings.simplefilter("ignore")
+        return _load(path)
+
+
+def _load(path: Path) -> list[Image.Image]:
     try:
         image = Image.open(path)
     except FileNotFoundError:
@@ -35,7 +44,9 @@ def load_pages(path: Path) -> list[Image.Image]:
     except IsADirectoryError:
         raise DocumentError(f"{path}: is a directory, not a document") from None
     except UnidentifiedImageError:
-        raise DocumentError(f"{path}: not an image this version can fax (TIFF, PBM, PNG)") from None
+        raise DocumentError(
+            f"{path}: not an image this version can fax (TIFF, PBM, PNG), or a damaged one"
+        ) from None
     except OSError as exc:
         raise DocumentError(f"{path}: cannot read ({exc})") from None
     pages = []

@@ -88,7 +88,7 @@ def test_send_to_efax(lab: Lab, tmp_path: Path) -> None:
         for e in events
         if isinstance(e, CallRaw) and e.event.origin == "t30" and ("dir", "tx") in e.event.fields
     ]
-    assert ours == ["TSI", "DCS", "TCF", "page 1", "EOP", "DCN"]
+    assert ours == ["CNG", "TSI", "DCS", "TCF", "page 1", "EOP", "DCN"]
 
 
 def test_receive_from_efax(lab: Lab, tmp_path: Path) -> None:

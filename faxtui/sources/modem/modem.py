@@ -23,7 +23,7 @@ from faxtui.sources.modem.at import AtPort, ModemError
 from faxtui.sources.modem.class1 import Class1Modem, Identity
 from faxtui.sources.modem.session import CallLog, run_engine, save_received
 from faxtui.t30.dis import Resolution
-from faxtui.t30.engine import T30, Finished, Options
+from faxtui.t30.engine import T30, Finished, Options, SignalLogged
 from faxtui.t30.reasons import describe
 
 Emit = Callable[[list[FaxEvent]], None]
@@ -122,12 +122,14 @@ class FaxModem:
         log = self._open_call(Direction.OUT, number)
         try:
             log.emit([PhaseEntered(log.call_id, self.clock(), Phase.A, f"dialling {number}")])
+            log.reports([SignalLogged(True, "CNG", "calling tone, 1100 Hz, from the modem")])
             failure = await self.class1.dial(number)
             if failure is not None:
                 await self.class1.hang_up()
                 finished = Finished(Result.FAILED, failure, describe(failure).text)
             else:
                 log.emit([PhaseEntered(log.call_id, self.clock(), Phase.A, "answered")])
+                log.reports([SignalLogged(False, "CED", "answer tone: the modem connected")])
                 options = Options(
                     local_id=self.config.local_id,
                     max_bps=self.config.max_rate,
@@ -186,6 +188,7 @@ class FaxModem:
                 log.emit([CallInfo(log.call_id, self.clock(), local_number=call.called)])
             words = f"{call.rings} ring{'s' if call.rings != 1 else ''}: answering"
             log.emit([PhaseEntered(log.call_id, self.clock(), Phase.A, words)])
+            log.reports([SignalLogged(True, "CED", "answer tone, 2100 Hz, from the modem")])
             if await self.class1.answer():
                 finished = await run_engine(self.class1, engine, log, self.clock)
             else:

@@ -44,6 +44,7 @@ from faxtui.t30.engine import (
     Report,
     SignalLogged,
 )
+from faxtui.text import plain
 
 Emit = Callable[[list[FaxEvent]], None]
 PROGRESS_EVERY = 0.5  # seconds between page progress updates
@@ -198,4 +199,5 @@ def save_received(
 
 
 def _ascii(text: str) -> str:
-    return text.encode("ascii", "replace").decode("ascii")
+    """Remote text for a TIFF tag: control characters and anything not ASCII become "?"."""
+    return plain(text).encode("ascii", "replace").decode("ascii")
