@@ -133,6 +133,10 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.theme:
+        from faxtui.ui import theming
+
+        theming.remember_theme(args.theme)  # before FaxApp() reads the remembered theme
     engine = Engine(config, read_only=args.read_only)
     app = FaxApp(
         engine,
@@ -142,10 +146,6 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
         notify=config.ui.notify,
         startup_warnings=config.warnings,
     )
-    if args.theme:
-        from faxtui.ui import theming
-
-        theming.remember_theme(args.theme)
     return app.run() or EXIT_OK
 
 

@@ -559,7 +559,7 @@ class AmiMapper:
 
     def _session_started(self, fax: _Fax, ts: float, out: list[FaxEvent]) -> None:
         fax.session_started = True
-        self._enter(fax, ts, Phase.B, "fax session started: DIS/DCS and training", out)
+        self._enter(fax, ts, Phase.B, "DIS/DCS, training", out)
 
     def _faxstatus(self, msg: AmiMessage, ts: float, out: list[FaxEvent]) -> None:
         fax = self._fax_for(msg, ts, out)

@@ -32,6 +32,7 @@ from faxtui.model import (
     SourceChange,
     SourceState,
 )
+from faxtui.store import Subscription
 from faxtui.t30.reasons import describe
 from faxtui.ui import theming
 from faxtui.ui.format import DEFAULT_STYLES, summary
@@ -100,8 +101,11 @@ class FaxApp(App[int]):
         if self._before_start is not None:
             await self._before_start()
         await self.engine.start()
+        subscription = self.engine.subscribe()  # first: nothing published after it is lost
         self._take_snapshot()
-        self.run_worker(self._follow(), exclusive=True, group="engine", exit_on_error=False)
+        self.run_worker(
+            self._follow(subscription), exclusive=True, group="engine", exit_on_error=False
+        )
         self.set_interval(1.0, self._tick)
         self._watch_terminal()
 
@@ -148,8 +152,8 @@ class FaxApp(App[int]):
         self.health = snapshot.health
         self._render_all()
 
-    async def _follow(self) -> None:
-        async for batch in self.engine.subscribe():
+    async def _follow(self, subscription: Subscription) -> None:
+        async for batch in subscription:
             for change in batch:
                 match change:
                     case CallChange(call=call):
@@ -235,6 +239,8 @@ class FaxApp(App[int]):
 
     def _live_screens(self) -> list[LiveScreen]:
         """Mounted screens that show engine state (they get every batch of changes)."""
+        if not self.is_running:
+            return []  # shutting down: timers still fire while the widgets go away
         return [s for s in self.screen_stack if isinstance(s, LiveScreen) and s.is_mounted]
 
     # --- themes -----------------------------------------------------------------------------

@@ -83,12 +83,13 @@ def remote(call: Call, *, with_id: bool = True) -> Text:
 
 def status(call: Call, styles: Styles) -> Text:
     if call.result is Result.SUCCESS:
-        words = f"✓ {call.status}, {call.pages} page{'s' if call.pages != 1 else ''}"
+        done = "received" if call.direction is Direction.IN else "sent"
+        words = f"✓ {done}, {call.pages} page{'s' if call.pages != 1 else ''}"
         return safe_text(words, styles.ok)
     if call.result in (Result.FAILED, Result.UNKNOWN):
         reason = describe(call.reason).short if call.reason else call.status
         if call.reason in ("call_dropped", "remote_disconnected") and call.page:
-            reason = f"{reason}, page {call.page}"
+            reason = f"{reason} p.{call.page}"
         return safe_text(f"✗ {reason}", styles.fail)
     return safe_text(call.status)
 

@@ -292,7 +292,7 @@ def test_asterisk_timestamps_are_used() -> None:
 def test_phase_text_names_the_page() -> None:
     _, store = run(*PLACEHOLDER, *SESSION_START)
     steps = the_call(store).timeline
-    assert steps[-1].text.startswith("fax session started")
+    assert steps[-1].text == "DIS/DCS, training"
     assert isinstance(PhaseEntered, type)
 
 

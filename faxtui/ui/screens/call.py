@@ -79,10 +79,15 @@ class CallScreen(LiveScreen):
         head.append_text(fmt.remote(call))
         head.append(" · ")
         head.append_text(fmt.ribbon(call, styles))
-        facts = [fmt.transport(call), f"{call.rate} bit/s" if call.rate else "", fmt.ecm(call),
-                 call.resolution, f"{call.pages} pages" if call.pages else "",
-                 f"{call.bad_lines} bad lines" if call.bad_lines else "",
-                 fmt.elapsed(call)]  # fmt: skip
+        facts = [
+            fmt.transport(call),
+            f"{call.rate} bit/s" if call.rate else "",
+            {True: "ECM", False: "no ECM"}.get(call.ecm, ""),  # type: ignore[arg-type]
+            call.resolution,
+            f"{call.pages} page{'s' if call.pages != 1 else ''}" if call.pages else "",
+            f"{call.bad_lines} bad lines" if call.bad_lines else "",
+            fmt.elapsed(call),
+        ]
         head.append(" · " + " · ".join(f for f in facts if f), "dim")
         detail = Text(no_wrap=True, overflow="ellipsis")
         detail.append("channel ", "dim")

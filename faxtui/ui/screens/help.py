@@ -19,7 +19,7 @@ PHASE_HELP = {
     "B": "capabilities (DIS), choice (DCS), training (TCF, then CFR or FTT)",
     "C": "page data at the trained rate",
     "D": "after each page: MPS/EOP from the sender, MCF/RTN from the receiver",
-    "E": "release: DCN and hang-up; the result and its reason",
+    "E": "DCN and hang-up; the result and its reason",
 }
 
 
@@ -42,14 +42,19 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         seen = set()
+        keys: set[str] = set()
         for binding in [*self.below.BINDINGS, *self.app.BINDINGS]:
             if not isinstance(binding, Binding) or binding.action in seen:
                 continue
+            if self.below.check_action(binding.action, ()) is False:
+                continue  # e.g. the AT trace on an Asterisk call
             seen.add(binding.action)
+            keys.add(binding.key)
             key = binding.key_display or binding.key.replace("question_mark", "?")
             table.add_row(key.replace("slash", "/"), binding.description or binding.action)
         table.add_row("ctrl+p", "command palette: themes, reconnect, history, …")
-        table.add_row("tab", "next pane")
+        if "tab" not in keys:
+            table.add_row("tab", "next pane")
         return table
 
     def _phases(self) -> Table:

@@ -42,7 +42,7 @@ class HistoryScreen(LiveScreen):
     def on_mount(self) -> None:
         table = self.query_one("#history", DataTable)
         for key, label, width in (("ended", "Ended", 16), ("server", "Server", 8),
-                                  ("dir", "Dir", 3), ("remote", "Remote", 26),
+                                  ("dir", "Dir", 3), ("remote", "Remote", 18),
                                   ("pages", "Pg", 3), ("result", "Result", None)):  # fmt: skip
             table.add_column(label, key=key, width=width)
         self.query_one("#filter", Input).display = False
@@ -62,7 +62,7 @@ class HistoryScreen(LiveScreen):
             if call.result is Result.SUCCESS:
                 result = Text("✓ ok", style=styles.ok)
             else:
-                result = Text(f"✗ {describe(call.reason).text}", style=styles.fail)
+                result = Text(f"✗ {describe(call.reason).short}", style=styles.fail)
             table.add_row(
                 fmt.short_time(call.ended or call.started),
                 safe_text(call.source),

@@ -47,6 +47,7 @@ class MainScreen(LiveScreen):
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         table = self.query_one(CallsTable)
+        table.styles_ = self.fax.styles_
         table.set_layout(self.app.size.width)
         table.focus()
         self._refill()

@@ -30,7 +30,10 @@ class SourceBar(Static):
         line = Text(" faxtui ", style="bold", no_wrap=True, overflow="ellipsis", end="")
         if read_only:
             line.append("read-only ", styles.warn)
+        line.append("│ ", styles.dim)
+        line.append(f"{active} active ", styles.accent if active else styles.dim)
         now = time.time()
+        words: list[Text] = []
         for state in sorted(sources, key=lambda s: s.name):
             style = {
                 LinkState.UP: styles.ok,
@@ -42,14 +45,16 @@ class SourceBar(Static):
             line.append(f" {MARK[state.state]} ", style)
             if state.state is LinkState.UP:
                 line.append("up ", style)
-            else:
-                words = state.message.split(";")[0]
-                line.append_text(safe_text(words, style))
-                if state.retry_at and state.state is LinkState.DOWN:
-                    line.append(f" (retry in {max(0, int(state.retry_at - now))} s)", styles.dim)
-                line.append(" ")
-        line.append("│ ", styles.dim)
-        line.append(f"{active} active", styles.accent if active else styles.dim)
+                continue
+            line.append_text(safe_text(state.problem or state.state.value, style))
+            if state.retry_at and state.state is LinkState.DOWN:
+                line.append(f", retry in {max(0, int(state.retry_at - now))} s", styles.dim)
+            line.append(" ")
+            words.append(safe_text(state.message.split(";")[0], style))
+        for each in words:  # last: a narrow terminal loses words, not the facts
+            line.append("│ ", styles.dim)
+            line.append_text(each)
+            line.append(" ")
         self.update(line)
 
 
