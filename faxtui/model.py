@@ -115,6 +115,24 @@ class Call:
                 seen.append(step.phase)
         return seen
 
+    def search_text(self) -> str:
+        """What a filter matches: numbers, names, IDs, server, status and outcome, lower case."""
+        return " ".join(
+            (
+                self.source,
+                str(self.direction),
+                self.remote_number,
+                self.remote_name,
+                self.remote_station_id,
+                self.local_number,
+                self.channel,
+                self.status,
+                str(self.result),
+                self.reason,
+                self.reason_detail,
+            )
+        ).lower()
+
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["timeline"] = [[s.ts, str(s.phase), s.text] for s in self.timeline]

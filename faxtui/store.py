@@ -326,19 +326,7 @@ def _open(path: Path) -> sqlite3.Connection:
 
 
 def _row(call: Call, raw: list[RawEvent]) -> tuple[Any, ...]:
-    search = " ".join(
-        (
-            call.source,
-            str(call.direction),
-            call.remote_number,
-            call.remote_name,
-            call.remote_station_id,
-            call.local_number,
-            str(call.result),
-            call.reason,
-            call.reason_detail,
-        )
-    ).lower()
+    search = call.search_text()
     events = [[e.ts, e.origin, e.name, [list(kv) for kv in e.fields]] for e in raw]
     return (
         call.id,

@@ -30,8 +30,9 @@ from panoramisk.manager import Manager
 from panoramisk.message import Message
 
 from faxtui.config import AmiServer
-from faxtui.model import FaxEvent, LinkState, SourceState, SourceStatus
+from faxtui.model import LinkState
 from faxtui.sources.ami_map import AmiMapper, text
+from faxtui.sources.base import Emit, Source
 from faxtui.text import plain
 
 log = logging.getLogger(__name__)
@@ -298,7 +299,7 @@ class AmiConnection:
             self.protocol.transport.close()
 
 
-class AmiSource:
+class AmiSource(Source):
     """Keeps one Asterisk server connected and turns its events into FaxEvents."""
 
     kind = "ami"
@@ -306,37 +307,27 @@ class AmiSource:
     def __init__(
         self,
         server: AmiServer,
-        emit: Callable[[Sequence[FaxEvent]], None],
+        emit: Emit,
         *,
         clock: Callable[[], float] = time.time,
         watch_channels: Sequence[str] = (),
     ) -> None:
+        super().__init__(emit, clock)
         self.server = server
         self.name = server.name
-        self._emit = emit
-        self._clock = clock
         self.mapper = AmiMapper(
             server.name, fax_exten=server.fax_exten, watch_channels=watch_channels
         )
         self.connection: AmiConnection | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._state: SourceState | None = None
         self._wake = asyncio.Event()
         self._background: set[asyncio.Future[None]] = set()
 
     # --- life cycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name=f"ami:{self.name}")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await super().stop()
         if self.connection is not None:
             self.connection.close()
-        self._set(LinkState.STOPPED, "stopped")
 
     def reconnect_now(self) -> None:
         """Skip the rest of the back-off wait (the operator asked for it)."""
@@ -345,7 +336,7 @@ class AmiSource:
     async def run(self) -> None:
         backoff = 1.0
         while True:
-            self._set(LinkState.CONNECTING, f"connecting to {self._where}")
+            self.report(LinkState.CONNECTING, f"connecting to {self._where}")
             try:
                 await self._session()
                 problem = AmiProblem("closed", "connection closed", after_login=True)
@@ -363,7 +354,7 @@ class AmiSource:
             if problem.after_login:
                 backoff = 1.0
             retry_at = self._clock() + backoff
-            self._set(
+            self.report(
                 LinkState.DOWN,
                 f"{problem.message}; retrying in {backoff:g} s",
                 problem=problem.problem,
@@ -382,18 +373,6 @@ class AmiSource:
     @property
     def _where(self) -> str:
         return f"{self.server.host}:{self.server.port}"
-
-    def _set(self, state: LinkState, message: str, **extra: Any) -> None:
-        new = SourceState(self.name, self.kind, state, message, since=self._clock(), **extra)
-        old = self._state
-        if old is not None and (old.state, old.message, old.problem) == (
-            new.state,
-            new.message,
-            new.problem,
-        ):
-            return
-        self._state = new
-        self._emit([SourceStatus(new)])
 
     # --- one connection ---------------------------------------------------------------------
 
@@ -423,9 +402,11 @@ class AmiSource:
             )
         where = f"Asterisk at {self._where} (AMI {conn.version})"
         if warnings:
-            self._set(LinkState.DEGRADED, "; ".join(warnings), problem="permissions", detail=where)
+            self.report(
+                LinkState.DEGRADED, "; ".join(warnings), problem="permissions", detail=where
+            )
         else:
-            self._set(LinkState.UP, f"connected to {where}", detail=where)
+            self.report(LinkState.UP, f"connected to {where}", detail=where)
 
     async def _watch(self, conn: AmiConnection) -> str:
         """Run the connection's chores until it closes; return why it closed."""

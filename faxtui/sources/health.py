@@ -7,14 +7,14 @@ milliseconds) and chained: the next sample is scheduled only after the previous 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import psutil
 
 from faxtui.config import HealthConfig
-from faxtui.model import DiskInfo, FaxEvent, Health, HealthSample, ProcessInfo
+from faxtui.model import DiskInfo, Health, HealthSample, ProcessInfo
+from faxtui.sources.base import Emit, Source
 
 
 class HealthProbe:
@@ -63,29 +63,15 @@ def _disk(path: str) -> DiskInfo:
     return DiskInfo(path, usage.total, usage.free)
 
 
-class HealthSource:
+class HealthSource(Source):
     name = "health"
+    kind = "health"
 
     def __init__(
-        self,
-        config: HealthConfig,
-        emit: Callable[[Sequence[FaxEvent]], None],
-        *,
-        clock: Callable[[], float] = time.time,
+        self, config: HealthConfig, emit: Emit, *, clock: Callable[[], float] = time.time
     ) -> None:
+        super().__init__(emit, clock)
         self.probe = HealthProbe(config)
-        self._emit = emit
-        self._clock = clock
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="health")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def run(self) -> None:
         interval = max(1.0, self.probe.config.interval)

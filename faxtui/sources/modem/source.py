@@ -8,7 +8,6 @@ modem that is unplugged and plugged back in works again without a restart.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -17,7 +16,8 @@ from pathlib import Path
 from PIL import Image
 
 from faxtui.config import ModemConfig
-from faxtui.model import FaxEvent, LinkState, SourceState, SourceStatus
+from faxtui.model import LinkState
+from faxtui.sources.base import Emit, Source
 from faxtui.sources.modem.at import ModemError
 from faxtui.sources.modem.modem import FaxModem
 from faxtui.t30.dis import Resolution
@@ -29,39 +29,29 @@ MAX_BACKOFF = 30.0
 CHECK_EVERY = 60.0  # an idle modem is asked "AT" this often
 
 
-class ModemSource:
+class ModemSource(Source):
     kind = "modem"
 
     def __init__(
         self,
         config: ModemConfig,
-        emit: Callable[[Sequence[FaxEvent]], None],
+        emit: Emit,
         *,
         inbox: Path,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(emit, clock)
         self.config = config
         self.name = config.name
-        self._emit = emit
-        self._clock = clock
         self.modem = FaxModem(config, inbox=inbox, emit=lambda events: emit(events), clock=clock)
         self._requests: asyncio.Queue[
             tuple[str, Sequence[Sequence[Image.Image]], Resolution, asyncio.Future[Finished]]
         ] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._state: SourceState | None = None
         self.busy = False
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name=f"modem:{self.name}")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await super().stop()
         self.modem.close()
-        self._set(LinkState.STOPPED, "stopped")
 
     def send(
         self,
@@ -74,18 +64,10 @@ class ModemSource:
         self._requests.put_nowait((number, documents, resolution, done))
         return done
 
-    def _set(self, state: LinkState, message: str, **extra: object) -> None:
-        new = SourceState(self.name, self.kind, state, message, since=self._clock(), **extra)  # type: ignore[arg-type]
-        old = self._state
-        if old is not None and (old.state, old.message) == (new.state, new.message):
-            return
-        self._state = new
-        self._emit([SourceStatus(new)])
-
     async def run(self) -> None:
         backoff = 1.0
         while True:
-            self._set(LinkState.CONNECTING, f"opening {self.config.device}")
+            self.report(LinkState.CONNECTING, f"opening {self.config.device}")
             try:
                 identity = await self.modem.open()
                 answering = (
@@ -94,7 +76,7 @@ class ModemSource:
                     else "not answering"
                 )
                 detail = identity.describe()
-                self._set(LinkState.UP, f"{detail}; {answering}", detail=detail)
+                self.report(LinkState.UP, f"{detail}; {answering}", detail=detail)
                 backoff = 1.0
                 await self._serve()
             except ModemError as exc:
@@ -105,7 +87,7 @@ class ModemSource:
             finally:
                 self.modem.close()
             retry = self._clock() + backoff
-            self._set(LinkState.DOWN, f"{problem}; retrying in {backoff:g} s", problem="modem",
+            self.report(LinkState.DOWN, f"{problem}; retrying in {backoff:g} s", problem="modem",
                       retry_at=retry)  # fmt: skip
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)

@@ -81,7 +81,7 @@ class MainScreen(LiveScreen):
         if not self.filter_text:
             return calls
         words = self.filter_text.lower().split()
-        return [c for c in calls if all(w in _haystack(c) for w in words)]
+        return [c for c in calls if all(w in c.search_text() for w in words)]
 
     def _refill(self) -> None:
         table = self.query_one(CallsTable)
@@ -182,19 +182,3 @@ class MainScreen(LiveScreen):
         else:
             self.query_one(CallsTable).focus()
 
-
-def _haystack(call: Call) -> str:
-    return " ".join(
-        (
-            call.source,
-            str(call.direction),
-            call.remote_number,
-            call.remote_name,
-            call.remote_station_id,
-            call.local_number,
-            call.status,
-            call.reason,
-            str(call.result),
-            call.channel,
-        )
-    ).lower()
