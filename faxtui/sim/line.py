@@ -43,6 +43,16 @@ TRAINING = {Modem.V17: 1.4, Modem.V29: 0.25, Modem.V27TER: 0.9}  # long training
 SHORT_TRAINING = 0.15  # V.17 short training, for pages after a successful TCF
 
 
+def frame_bits(frame: Frame) -> int:
+    """Bits a frame takes on V.21: the frame, its FCS and a closing flag."""
+    return (len(frame.to_bytes()) + 3) * 8
+
+
+def page_training(rate: Rate) -> float:
+    """The training before page data: short for V.17, the modem's only one otherwise."""
+    return SHORT_TRAINING if rate.modem is Modem.V17 else TRAINING[rate.modem]
+
+
 @dataclass(frozen=True)
 class Faults:
     """What goes wrong on this line."""
@@ -51,6 +61,30 @@ class Faults:
     corrupt_page: int = 0  # the first sending of this page arrives damaged (RTN)
     drop_during_page: int = 0  # the line drops halfway through this page
     lose_frame: str = ""  # the first burst holding a frame of this name (e.g. "MCF") is lost
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A burst of the other side as a receiver hears it, damage included.
+
+    ``sync`` is when the preamble or the training is over, ``end`` when the carrier goes.
+    """
+
+    frames: tuple[Frame, ...] | None  # None: high speed
+    rate: Rate | None
+    data: bytes
+    start: float
+    sync: float
+    end: float
+
+    def frame_ends(self) -> tuple[float, ...]:
+        """When each frame has fully arrived."""
+        ends: list[float] = []
+        at = self.sync
+        for frame in self.frames or ():
+            at += frame_bits(frame) / V21_BPS
+            ends.append(at)
+        return tuple(ends)
 
 
 @dataclass
@@ -108,7 +142,7 @@ class Line:
 
     def _burst(self, side: int, command: Command, now: float) -> _Burst:
         if isinstance(command, SendFrames):
-            bits = sum((len(f.to_bytes()) + 3) * 8 for f in command.frames)
+            bits = sum(frame_bits(f) for f in command.frames)
             end = now + V21_PREAMBLE + bits / V21_BPS
             return _Burst(side, command.frames, None, b"", now, now + V21_PREAMBLE, end)
         if isinstance(command, SendTraining):
@@ -117,13 +151,41 @@ class Line:
             end = now + training + command.seconds
             return _Burst(side, None, command.rate, data, now, now + training, end)
         assert isinstance(command, SendPage)
-        training = (
-            SHORT_TRAINING if command.rate.modem is Modem.V17 else TRAINING[command.rate.modem]
-        )
+        training = page_training(command.rate)
         end = now + training + len(command.data) * 8 / command.rate.bps
         self._pages_sent[command.page] = attempt = self._pages_sent.get(command.page, 0) + 1
         return _Burst(side, None, command.rate, command.data, now, now + training, end,
                       command.page, attempt)  # fmt: skip
+
+    # --- for a receiver that hands data on as it arrives (the modem simulator) --------------
+
+    def incoming(self, side: int) -> Incoming | None:
+        """The other side's burst that the receive in progress on ``side`` locked on to, if any.
+
+        Seen before it is over, so that frames and data can be handed on as they arrive;
+        ``advance`` still reports the outcome as usual.
+        """
+        op = self._ops[side]
+        if op is None or not isinstance(op.command, (ReceiveFrames, ReceiveTraining, ReceivePage)):
+            return None
+        burst = self._heard(side, op)
+        if burst is None:
+            return None
+        data = self._damage(burst) if burst.frames is None else b""
+        return Incoming(burst.frames, burst.rate, data, burst.start, burst.sync, burst.end)
+
+    def sending_until(self, side: int, now: float) -> float | None:
+        """When the transmission of ``side`` on the line at ``now`` ends; None if silent."""
+        op = self._ops[side]
+        if op is None or not isinstance(op.command, (SendFrames, SendTraining, SendPage)):
+            return None
+        return op.deadline if op.start <= now else None
+
+    def cancel(self, side: int) -> None:
+        """``side`` stops the receive it has in progress (it gave up listening)."""
+        op = self._ops[side]
+        if op is not None and isinstance(op.command, (ReceiveFrames, ReceiveTraining, ReceivePage)):
+            self._ops[side] = None
 
     # --- time ------------------------------------------------------------------------------
 
