@@ -95,6 +95,7 @@ class ModemConfig:
     inbox: Path | None = None  # received faxes; None: <data_dir>/inbox
     connect_delay: float = 0.4  # wait after +FTM's CONNECT (iaxmodem answers it too soon)
     baudrate: int = 115200
+    flow_control: str = "xonxoff"  # "xonxoff" (iaxmodem, most modems) or "rtscts" (AT&K3)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ _MODEM = {
     "inbox": str,
     "connect_delay": (int, float),
     "baudrate": int,
+    "flow_control": str,
 }
 _AMI = {
     "name": str,
@@ -378,6 +380,9 @@ def _modem(src: _Source, index: int, table: dict[str, Any]) -> ModemConfig:
     for key in ("rings", "max_receive_pages", "baudrate"):
         if table.get(key, 0) < 0:
             raise ConfigError(f"{where(key)}: must not be negative")
+    flow_control = table.get("flow_control", ModemConfig.flow_control)
+    if flow_control not in ("xonxoff", "rtscts"):
+        raise ConfigError(f'{where("flow_control")}: use "xonxoff" or "rtscts"')
     inbox = table.get("inbox")
     return ModemConfig(
         name=name,
@@ -390,6 +395,7 @@ def _modem(src: _Source, index: int, table: dict[str, Any]) -> ModemConfig:
         inbox=Path(inbox).expanduser() if inbox else None,
         connect_delay=float(table.get("connect_delay", ModemConfig.connect_delay)),
         baudrate=table.get("baudrate", ModemConfig.baudrate),
+        flow_control=flow_control,
     )
 
 

@@ -1,9 +1,16 @@
 """The AT channel to a fax modem on a serial port: commands, result codes, DLE data.
 
-pyserial through pyserial-asyncio-fast (the port's file descriptor in the event loop, no
-thread). The modem's output goes into one buffer that is read either as text lines (command
-mode) or as DLE-framed binary data (after CONNECT), so nothing is lost when it switches.
-Every command and answer goes to ``trace`` for the call's AT trace; secrets never pass here.
+pyserial, its file descriptor watched by the event loop for input; a page is written from a
+worker thread in chunks, so the kernel's flow control (XON/XOFF or RTS/CTS) and a full pty
+hold the writer back instead of the event loop. The modem's output goes into one buffer that
+is read either as text lines (command mode) or as DLE-framed binary data (after CONNECT), so
+nothing is lost when it switches. Every command and answer goes to ``trace`` for the call's AT
+trace; secrets never pass here.
+
+Flow control: with ``xonxoff`` (iaxmodem sends XOFF/XON while it transmits a page, as HylaFAX
+configures it) the kernel honours XON/XOFF only while we send page data; at any other time
+those bytes are data the modem hands us. With ``rtscts`` (a Conexant modem, AT&K3) the
+hardware lines do it all the time.
 """
 
 from __future__ import annotations
@@ -16,13 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import serial
-from serial_asyncio_fast import create_serial_connection
 
 from faxtui.t30.hdlc import DLE_ETX, DleDecoder, DleEnd, dle_escape
 
 FINAL = ("OK", "CONNECT", "NO CARRIER", "ERROR", "+FCERROR", "BUSY", "NO DIALTONE", "NO ANSWER",
          "+FRH:3", "NO DIAL TONE", "DELAYED", "BLACKLISTED")  # fmt: skip
 CAN = b"\x18"  # aborts a receive: the modem returns to command mode
+CHUNK = 1024  # page data is written this many bytes at a time (progress, flow control)
 
 
 class ModemError(Exception):
@@ -46,59 +53,93 @@ class Response:
 Trace = Callable[[bool, str], None]  # (sent by us, text)
 
 
-class _Buffer(asyncio.Protocol):
+class _Buffer:
     def __init__(self) -> None:
         self.data = bytearray()
         self.arrived = asyncio.Event()
         self.lost: str | None = None
 
-    def data_received(self, data: bytes) -> None:
+    def add(self, data: bytes) -> None:
         self.data += data
         self.arrived.set()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = f"the port closed ({exc})" if exc else "the port closed"
+    def close(self, why: str) -> None:
+        self.lost = why
         self.arrived.set()
 
 
 class AtPort:
     """One modem, one serial port."""
 
-    def __init__(self, device: str, *, baudrate: int = 115200, trace: Trace | None = None) -> None:
+    def __init__(
+        self,
+        device: str,
+        *,
+        baudrate: int = 115200,
+        flow_control: str = "xonxoff",
+        trace: Trace | None = None,
+    ) -> None:
         self.device = device
         self.baudrate = baudrate
+        self.flow_control = flow_control
         self.trace: Trace = trace or (lambda sent, text: None)
         self._buffer = _Buffer()
-        self._transport: asyncio.Transport | None = None
+        self._serial: serial.Serial | None = None
         self._lf_due = False  # a line ended with CR: its LF may still be on the way
 
     async def open(self) -> None:
-        loop = asyncio.get_running_loop()
         self._buffer = _Buffer()
         try:
-            transport, _ = await create_serial_connection(
-                loop, lambda: self._buffer, self.device, baudrate=self.baudrate,
-                rtscts=False, xonxoff=False, exclusive=True,
+            port = await asyncio.to_thread(
+                serial.Serial, self.device, self.baudrate, timeout=0, exclusive=True,
+                rtscts=self.flow_control == "rtscts", xonxoff=False,
             )  # fmt: skip
         except serial.SerialException as exc:
             raise ModemError(_explain(self.device, exc)) from None
-        self._transport = transport
+        self._serial = port
+        asyncio.get_running_loop().add_reader(port.fileno(), self._readable)
+
+    def _readable(self) -> None:
+        port = self._serial
+        if port is None:
+            return
+        try:
+            data = port.read(max(1, port.in_waiting))
+        except (serial.SerialException, OSError) as exc:
+            self._lose(f"the port went away ({exc})")
+            return
+        if data:
+            self._buffer.add(data)
+
+    def _lose(self, why: str) -> None:
+        if self._serial is not None:
+            with contextlib.suppress(ValueError, OSError):
+                asyncio.get_running_loop().remove_reader(self._serial.fileno())
+        self._buffer.close(why)
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+        port, self._serial = self._serial, None
+        if port is not None:
+            with contextlib.suppress(ValueError, OSError, RuntimeError):
+                asyncio.get_running_loop().remove_reader(port.fileno())
+            with contextlib.suppress(serial.SerialException, OSError):
+                port.close()
 
     @property
     def is_open(self) -> bool:
-        return self._transport is not None and self._buffer.lost is None
+        return self._serial is not None and self._buffer.lost is None
 
     # --- bytes ----------------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        if self._transport is None or self._buffer.lost is not None:
+        """Write a command or a frame (a few bytes: it never waits for long)."""
+        if self._serial is None or self._buffer.lost is not None:
             raise ModemGone(f"{self.device}: {self._buffer.lost or 'not open'}")
-        self._transport.write(data)
+        try:
+            self._serial.write(data)
+        except (serial.SerialException, OSError) as exc:
+            self._lose(f"the port went away ({exc})")
+            raise ModemGone(f"{self.device}: {self._buffer.lost}") from None
 
     async def _more(self, deadline: float) -> None:
         """Wait until more bytes arrive; TimeoutError at ``deadline`` (monotonic)."""
@@ -203,34 +244,34 @@ class AtPort:
             await self._more(time.monotonic() + timeout)
 
     async def write_data(
-        self,
-        data: bytes,
-        *,
-        bps: int = 0,
-        progress: Callable[[int], None] | None = None,
+        self, data: bytes, *, progress: Callable[[int], None] | None = None
     ) -> None:
-        """Send data with DLE doubling and DLE ETX. With ``bps``, paced to the line rate.
+        """Send data with DLE doubling and DLE ETX, as fast as the modem takes it.
 
-        A pty carries no flow control, so writing a whole page at once would overrun the
-        modem's buffer; keeping about a second ahead of the line is what a real modem needs.
+        Written in chunks from a worker thread: the kernel holds the writer back while the
+        modem says XOFF (or drops CTS), and the event loop goes on meanwhile.
         """
         self.trace(True, f"data [{len(data)} bytes] DLE ETX")
-        if not bps:
-            self.write(dle_escape(data) + DLE_ETX)
-            return
-        chunk = max(64, bps // 8 // 4)  # a quarter second a chunk
-        ahead = 1.0
-        started = time.monotonic()
-        for offset in range(0, len(data), chunk):
-            self.write(dle_escape(data[offset : offset + chunk]))
-            sent = offset + chunk
-            if progress is not None:
-                progress(min(sent, len(data)))
-            due = started + sent * 8 / bps - ahead
-            pause = due - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)
-        self.write(DLE_ETX)
+        port = self._serial
+        if port is None or self._buffer.lost is not None:
+            raise ModemGone(f"{self.device}: {self._buffer.lost or 'not open'}")
+        xonxoff = self.flow_control == "xonxoff"
+        try:
+            if xonxoff:
+                port.xonxoff = True  # only now: elsewhere 0x11 and 0x13 are data
+            for offset in range(0, len(data), CHUNK):
+                await asyncio.to_thread(port.write, dle_escape(data[offset : offset + CHUNK]))
+                if progress is not None:
+                    progress(min(offset + CHUNK, len(data)))
+            await asyncio.to_thread(port.write, DLE_ETX)
+            await asyncio.to_thread(port.flush)
+        except (serial.SerialException, OSError) as exc:
+            self._lose(f"the port went away ({exc})")
+            raise ModemGone(f"{self.device}: {self._buffer.lost}") from None
+        finally:
+            if xonxoff and self._serial is not None:
+                with contextlib.suppress(serial.SerialException, OSError):
+                    port.xonxoff = False
 
     def abort_receive(self) -> None:
         """Any character stops +FRH/+FRM waiting for a carrier (T.31)."""

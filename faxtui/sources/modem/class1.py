@@ -72,6 +72,10 @@ class Identity:
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all or 0 if unknown)
 
 
+class CallGone(Exception):
+    """The modem went on hook under us: a receive command answered ERROR (spandsp does)."""
+
+
 class Class1Modem:
     """Control of one Class 1 modem: reset, identify, dial, answer, and the engine's commands."""
 
@@ -179,10 +183,10 @@ class Class1Modem:
                 return await self._receive_frames(command.timeout)
             if isinstance(command, SendTraining):
                 zeros = bytes(int(command.rate.bps * command.seconds / 8))
-                return await self._send_high(class1_code(command.rate), zeros, paced=0)
+                return await self._send_high(class1_code(command.rate), zeros, command.rate.bps)
             if isinstance(command, SendPage):
                 code = class1_code(command.rate, short_train=True)
-                return await self._send_high(code, command.data, paced=command.rate.bps)
+                return await self._send_high(code, command.data, command.rate.bps)
             if isinstance(command, ReceiveTraining):
                 return await self._receive_high(class1_code(command.rate), command.timeout)
             if isinstance(command, ReceivePage):
@@ -191,6 +195,8 @@ class Class1Modem:
             assert isinstance(command, Hangup)
             await self.hang_up()
             return Sent()
+        except CallGone as exc:
+            return LineLost(str(exc))
         except ModemError as exc:
             return LineLost(str(exc), local=True)
 
@@ -247,7 +253,9 @@ class Class1Modem:
         port.trace(True, "AT+FRH=3")
         port.write(b"AT+FRH=3\r")
         response = await port.result(wait)
-        if response.code in ("NO CARRIER", "ERROR"):
+        if response.code == "ERROR":
+            raise CallGone("AT+FRH=3 answered ERROR: the modem is on hook, the call is gone")
+        if response.code == "NO CARRIER":
             return False
         if response.code != "CONNECT":
             raise ModemError(f"{port.device}: AT+FRH=3 answered {response.code}")
@@ -271,7 +279,7 @@ class Class1Modem:
         self.port.trace(False, f"HDLC {frame.hex()}  {frame.describe()}")
         return frame
 
-    async def _send_high(self, code: int, data: bytes, *, paced: int) -> Input:
+    async def _send_high(self, code: int, data: bytes, bps: int) -> Input:
         port = self.port
         await self._ok(f"AT+FTS={SILENCE}")
         response = await port.command(f"AT+FTM={code}", timeout=10)
@@ -286,8 +294,9 @@ class Class1Modem:
             if report is not None:
                 report(done, total)
 
-        await port.write_data(data, bps=paced, progress=progress if paced else None)
-        response = await port.result(timeout=max(30.0, total * 8 / max(paced, 2400) + 30))
+        await port.write_data(data, progress=progress)
+        # OK comes once the modem has sent it all: up to the data's time on the line.
+        response = await port.result(timeout=total * 8 / bps + 30)
         if response.code != "OK":
             return self._lost_or(response, f"sending data at +FTM={code}")
         self._receiving = False
@@ -305,10 +314,12 @@ class Class1Modem:
             return TimedOut()
         if response.code == "+FCERROR" or response.code == "+FRH:3":
             return WrongCarrier()
+        if response.code == "ERROR":
+            raise CallGone(f"AT+FRM={code} answered ERROR: the modem is on hook, the call is gone")
         if response.code != "CONNECT":
             return (
                 TimedOut()
-                if response.code in ("NO CARRIER", "ERROR")
+                if response.code == "NO CARRIER"
                 else self._lost_or(response, f"AT+FRM={code}")
             )
         report = self.progress

@@ -52,7 +52,12 @@ class FaxModem:
         self.inbox = config.inbox or inbox
         self.emit = emit
         self.clock = clock
-        self.port = AtPort(config.device, baudrate=config.baudrate, trace=self._trace)
+        self.port = AtPort(
+            config.device,
+            baudrate=config.baudrate,
+            flow_control=config.flow_control,
+            trace=self._trace,
+        )
         self.class1 = Class1Modem(self.port, connect_delay=config.connect_delay)
         self.identity: Identity | None = None
         self._log: CallLog | None = None
