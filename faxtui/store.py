@@ -117,6 +117,9 @@ class Store:
         self._defer = defer
         self._calls: dict[str, Call] = {}
         self._raw: dict[str, deque[RawEvent]] = {}
+        # raw events applied since the call's event_count was last brought up to date: a
+        # raw event alone changes nothing visible, so it costs no copy of the call.
+        self._uncounted: dict[str, int] = {}
         self._recent: deque[Call] = deque(maxlen=RECENT_CALLS)
         self._recent_raw: dict[str, list[RawEvent]] = {}
         self._sources: dict[str, SourceState] = {}
@@ -131,12 +134,12 @@ class Store:
     # --- applying events ------------------------------------------------------------------
 
     def apply(self, event: FaxEvent) -> None:
-        change = self._apply(event)
-        if change is not None:
-            self._publish([change])
+        self.apply_many((event,))
 
     def apply_many(self, events: Iterable[FaxEvent]) -> None:
         changes = [c for c in map(self._apply, events) if c is not None]
+        if self._uncounted:
+            changes.extend(self._count_raw())
         if changes:
             self._publish(changes)
 
@@ -213,7 +216,18 @@ class Store:
         if call is None:
             return None
         self._raw[ev.call_id].append(ev.event)
-        return self._replace(call, {"event_count": call.event_count + 1})
+        self._uncounted[ev.call_id] = self._uncounted.get(ev.call_id, 0) + 1
+        return None
+
+    def _count_raw(self) -> list[Change]:
+        """One change per call for raw events that came without any other change."""
+        changes: list[Change] = []
+        for call_id in list(self._uncounted):
+            call = self._calls.get(call_id)
+            if call is not None:
+                changes.append(self._replace(call, {}))
+        self._uncounted.clear()
+        return changes
 
     def _close(self, ev: CallClosed) -> Change | None:
         call = self._calls.pop(ev.call_id, None)
@@ -232,6 +246,7 @@ class Store:
             result=ev.result,
             reason=ev.reason,
             reason_detail=ev.detail,
+            event_count=call.event_count + self._uncounted.pop(call.id, 0),
         )
         raw = list(self._raw.pop(ev.call_id, ()))
         self._recent.append(call)
@@ -244,6 +259,8 @@ class Store:
         return CallChange(call)
 
     def _replace(self, call: Call, updates: dict[str, Any]) -> Change:
+        if uncounted := self._uncounted.pop(call.id, 0):
+            updates["event_count"] = call.event_count + uncounted
         call = replace(call, **updates)
         self._calls[call.id] = call
         return CallChange(call)
@@ -327,7 +344,7 @@ def _open(path: Path) -> sqlite3.Connection:
 
 def _row(call: Call, raw: list[RawEvent]) -> tuple[Any, ...]:
     search = call.search_text()
-    events = [[e.ts, e.origin, e.name, [list(kv) for kv in e.fields]] for e in raw]
+    events = [(e.ts, e.origin, e.name, e.fields) for e in raw]  # json writes tuples as lists
     return (
         call.id,
         call.source,

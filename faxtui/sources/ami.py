@@ -30,8 +30,8 @@ from panoramisk.manager import Manager
 from panoramisk.message import Message
 
 from faxtui.config import AmiServer
-from faxtui.model import LinkState
-from faxtui.sources.ami_map import AmiMapper, text
+from faxtui.model import FaxEvent, LinkState
+from faxtui.sources.ami_map import AmiMapper, Fields, text
 from faxtui.sources.base import Emit, Source
 from faxtui.text import plain
 
@@ -85,7 +85,12 @@ class _Protocol(AMIProtocol):
             return
         *complete, self._buffer = self._buffer.split("\r\n\r\n")
         for block in complete:
-            message = Message.from_line(block.strip())
+            block = block.strip()
+            event = parse_event(block)
+            if event is not None:
+                self.factory.dispatch_fields(event)
+                continue
+            message = Message.from_line(block)
             if message is None:
                 continue
             try:
@@ -119,13 +124,40 @@ class _Protocol(AMIProtocol):
             self.factory.connection_lost(exc)
 
 
+def parse_event(block: str) -> Fields | None:
+    """An unsolicited event, parsed straight into the mapper's Fields; None for anything
+    panoramisk must see: replies and list events of its actions (ActionID, CommandID),
+    Shutdown (it closes the connection), and whatever is not an event.
+
+    Events are nearly all the traffic, and panoramisk would build a Message with a
+    case-insensitive dict for each (most of the bare client's time) only to hand it on.
+    Lines are split as panoramisk's ``Message.from_line`` splits them; a repeated header
+    keeps its lines in the order they came (panoramisk gathers them).
+    """
+    if not block.startswith("Event: "):
+        return None
+    event = Fields(line.partition(": ")[::2] for line in block.split("\r\n") if ": " in line)
+    if "actionid" in event or "commandid" in event or text(event, "Event").lower() == "shutdown":
+        return None
+    return event
+
+
+def fields(message: Message) -> Fields:
+    """The mapper's view of a panoramisk Message."""
+    lines: list[tuple[str, str]] = []
+    for key, value in message._store.values():
+        if key != "content":
+            lines.extend((key, v) for v in (value if isinstance(value, list) else (value,)))
+    return Fields(lines)
+
+
 class _Manager(Manager):
     """One connection's panoramisk Manager, with reconnection and replay switched off."""
 
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        on_event: Callable[[Message], None],
+        on_event: Callable[[Fields], None],
     ) -> None:
         super().__init__(loop=loop, log=log.getChild("panoramisk"))
         self.callbacks.clear()  # drop the FullyBooted hook that replays pending actions
@@ -142,11 +174,15 @@ class _Manager(Manager):
         self._connected = True
 
     def dispatch(self, event: Message) -> list[str]:
+        """panoramisk's way in, for the events ``parse_event`` leaves to it."""
+        self.dispatch_fields(fields(event))
+        return []
+
+    def dispatch_fields(self, event: Fields) -> None:
         try:
             self._on_event(event)
         except Exception:
             log.exception("error while mapping AMI event %s", plain(event.get("Event", "?")))
-        return []
 
     def connection_lost(self, exc: Any) -> None:
         """Fail every pending action: nothing is replayed on the next connection."""
@@ -168,7 +204,7 @@ class Reply:
 class AmiConnection:
     """One TCP session with one Asterisk: greeting, login, actions."""
 
-    def __init__(self, server: AmiServer, on_event: Callable[[Message], None]) -> None:
+    def __init__(self, server: AmiServer, on_event: Callable[[Fields], None]) -> None:
         self.server = server
         self.version = ""
         self.fully_booted: asyncio.Event = asyncio.Event()
@@ -177,7 +213,7 @@ class AmiConnection:
         self.manager = _Manager(loop, self._event)
         self.protocol: _Protocol | None = None
 
-    def _event(self, event: Message) -> None:
+    def _event(self, event: Fields) -> None:
         if event.get("Event") == "FullyBooted":
             self.fully_booted.set()
         self._on_event(event)
@@ -312,7 +348,9 @@ class AmiSource(Source):
         clock: Callable[[], float] = time.time,
         watch_channels: Sequence[str] = (),
     ) -> None:
-        super().__init__(emit, clock)
+        super().__init__(self._gather, clock)
+        self._deliver = emit
+        self._gathered: list[FaxEvent] = []
         self.server = server
         self.name = server.name
         self.mapper = AmiMapper(
@@ -328,6 +366,24 @@ class AmiSource(Source):
         await super().stop()
         if self.connection is not None:
             self.connection.close()
+        self._hand_over()
+
+    def _gather(self, events: Sequence[FaxEvent]) -> None:
+        """Hand events on once per turn of the event loop, in order.
+
+        One read from the socket holds a hundred messages or more; taken together, the store
+        counts each call's raw events once and its subscribers wake once.
+        """
+        if not events:
+            return
+        if not self._gathered:
+            asyncio.get_running_loop().call_soon(self._hand_over)
+        self._gathered.extend(events)
+
+    def _hand_over(self) -> None:
+        events, self._gathered = self._gathered, []
+        if events:
+            self._deliver(events)
 
     def reconnect_now(self) -> None:
         """Skip the rest of the back-off wait (the operator asked for it)."""
@@ -439,7 +495,7 @@ class AmiSource(Source):
             await conn.fully_booted.wait()
             await self._resync_and_report(conn)
 
-    def _on_event(self, event: Message) -> None:
+    def _on_event(self, event: Fields) -> None:
         now = self._clock()
         events = self.mapper.feed(event, now)
         if events:
@@ -467,7 +523,7 @@ class AmiSource(Source):
                 warnings.append(f"{action} refused ({reply.message}): the AMI user needs {need}")
                 continue
             for message in reply.messages[1:]:
-                self._on_event(message)
+                self._on_event(fields(message))
         self._emit(self.mapper.end_resync(now))
         return warnings
 
@@ -493,7 +549,7 @@ class AmiSource(Source):
                 reply = await conn.action({"Action": "FAXSessions"}, timeout=5)
                 if reply.ok:
                     for message in reply.messages[1:]:
-                        self._on_event(message)
+                        self._on_event(fields(message))
             for number in self.mapper.active_sessions():
                 # as_list=False: the ack completes the action and the FAXSession event
                 # that follows is dispatched as an event (panoramisk trap 1).

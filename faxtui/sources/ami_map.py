@@ -18,9 +18,10 @@ Remember that every fax starts with a placeholder FAXSTATUS=FAILED: it is not a 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Any
 
 from faxtui.model import (
     CallClosed,
@@ -38,6 +39,48 @@ from faxtui.model import (
 from faxtui.t30 import reasons
 
 AmiMessage = Mapping[str, str | list[str]]
+
+
+class Fields(Mapping[str, str | list[str]]):
+    """One AMI message: headers found whatever their case (as panoramisk finds them), a
+    repeated header as the list of its values; and the header lines as Asterisk sent them.
+
+    Built once per message by the source; lookups are plain dict lookups, which matters at
+    thousands of events a second.
+    """
+
+    __slots__ = ("_by_name", "lines")
+
+    def __init__(self, lines: Iterable[tuple[str, str]]) -> None:
+        self.lines = tuple(lines)
+        by_name: dict[str, str | list[str]] = {}
+        for key, value in self.lines:
+            name = key.lower()
+            if (before := by_name.get(name)) is None:
+                by_name[name] = value
+            else:
+                by_name[name] = [*before, value] if isinstance(before, list) else [before, value]
+        self._by_name = by_name
+
+    def __getitem__(self, key: str) -> str | list[str]:
+        return self._by_name[key.lower()]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._by_name.get(key.lower(), default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._by_name
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for key, _ in self.lines:
+            if (name := key.lower()) not in seen:
+                seen.add(name)
+                yield key
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
 
 FAX_VARS = frozenset(
     {
@@ -123,13 +166,14 @@ def _duration(value: str) -> float:
 
 
 def raw_event(msg: AmiMessage, ts: float) -> RawEvent:
+    """The message as it came, every header line in order (the views leave out Event)."""
     name = text(msg, "Event") or text(msg, "Response") or "?"
+    if isinstance(msg, Fields):
+        return RawEvent(ts, "ami", name, msg.lines)
     pairs: list[tuple[str, str]] = []
     for key, value in msg.items():
-        if key in ("Event", "Privilege", "content"):
-            continue
-        for item in value if isinstance(value, list) else (value,):
-            pairs.append((key, item))
+        if key != "content":
+            pairs.extend((key, v) for v in (value if isinstance(value, list) else (value,)))
     return RawEvent(ts, "ami", name, tuple(pairs))
 
 

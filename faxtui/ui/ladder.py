@@ -66,6 +66,8 @@ def raw(event: RawEvent, *, all_fields: bool) -> list[Text]:
         return [head]
     lines = [head]
     for key, value in event.fields:
+        if key in ("Event", "Privilege"):  # the name is on the first line; the class says nothing
+            continue
         field = Text("    ", no_wrap=True)
         field.append_text(safe_text(key, "dim"))
         field.append(": ", "dim")
