@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from faxtui import __version__, logs, modem_cli
+from faxtui import __version__, heap, logs, modem_cli
 from faxtui.config import AmiServer, Config, ConfigError, Secret, load, state_dir
 from faxtui.engine import Engine
 from faxtui.model import Call, CallChange, Resync, SourceChange
@@ -145,6 +145,7 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
         bell=config.ui.bell,
         notify=config.ui.notify,
         startup_warnings=config.warnings,
+        settle_heap=True,
     )
     return app.run() or EXIT_OK
 
@@ -177,6 +178,7 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
         linger=config.ui.linger,
         before_start=start_simulator,
         after_stop=sim.stop,
+        settle_heap=True,
     )
     return app.run() or EXIT_OK
 
@@ -202,6 +204,7 @@ async def _watch(config: Config, out: _Out) -> int:
         loop.add_signal_handler(sig, stop.set)
     engine = Engine(config, read_only=True)
     await engine.start()
+    heap.settle()
     last: dict[str, Call] = {}
     try:
         subscription = engine.subscribe()

@@ -20,6 +20,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from faxtui import heap
 from faxtui.engine import Engine, Reconnect
 from faxtui.model import (
     Call,
@@ -63,8 +64,10 @@ class FaxApp(App[int]):
         before_start: Callable[[], Awaitable[None]] | None = None,
         after_stop: Callable[[], Awaitable[None]] | None = None,
         startup_warnings: Iterable[str] = (),
+        settle_heap: bool = False,
     ) -> None:
         super().__init__()
+        self._settle_heap = settle_heap  # the process is ours: tune its collector once started
         self.engine = engine
         self.linger = linger
         self.bell_on_failure = bell
@@ -108,6 +111,8 @@ class FaxApp(App[int]):
         )
         self.set_interval(1.0, self._tick)
         self._watch_terminal()
+        if self._settle_heap:
+            heap.settle()
 
     async def on_unmount(self) -> None:
         await self.engine.stop()

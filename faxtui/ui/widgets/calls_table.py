@@ -102,6 +102,8 @@ class CallsTable(DataTable[Text | str]):
 
     def _upsert(self, call: Call, now: float) -> None:
         old = self._shown.get(call.id)
+        if old is call:
+            return  # calls are immutable: the same object has the same cells (tick() does Time)
         self._shown[call.id] = call
         cells = [column.cell(call, self.styles_, now) for column in self.columns_now]
         if old is None:
