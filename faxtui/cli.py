@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from faxtui import __version__, heap, logs, modem_cli
-from faxtui.config import AmiServer, Config, ConfigError, Secret, load, state_dir
+from faxtui.config import AmiServer, Config, ConfigError, ModemConfig, Secret, load, state_dir
 from faxtui.engine import Engine
 from faxtui.model import Call, CallChange, Resync, SourceChange
 from faxtui.records import call_record, same_call_facts, source_record
@@ -151,8 +151,11 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_demo(args: argparse.Namespace, config: Config) -> int:
-    """The real TUI and AMI source, fed by the simulator on a loopback port."""
+    """The real TUI on simulators: an Asterisk (AMI on a loopback port, through the real AMI
+    source) and a Class 1 fax modem (a pty, through the real modem driver)."""
     from faxtui.sim.ami_server import AmiSimulator, SimUser
+    from faxtui.sim.demo import MODEM, run_modem_line, write_documents
+    from faxtui.sim.modem import SimModem
     from faxtui.sim.scenarios import run_scenarios
     from faxtui.ui.app import FaxApp
 
@@ -160,24 +163,38 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
     port = listener.getsockname()[1]
     secret = secrets.token_urlsafe(12)
     demo_dir = Path(tempfile.mkdtemp(prefix="faxtui-demo-"))
+    tty = demo_dir / "ttyFAX0"
     config = replace(
         config,
         ami=(AmiServer("demo-pbx", port=port, username="faxtui", secret=Secret(secret)),),
+        modems=(ModemConfig(MODEM, str(tty), local_id="+1 555 0100", rings=2),),
         data_dir=args.data_dir if args.data_dir is not None else demo_dir,
     )
     sim = AmiSimulator(users={"faxtui": SimUser(secret)}, speed=args.speed, seed=args.seed)
+    modem = SimModem(link=tty, speed=args.speed, busy_out=1.0)
+    engine = Engine(config, read_only=getattr(args, "read_only", False))
+    documents = write_documents(demo_dir / "documents")
+    line: list[asyncio.Task[None]] = []
 
-    async def start_simulator() -> None:
+    async def start_simulators() -> None:
         await sim.start(sock=listener)
         await run_scenarios(sim, ["mix"], loop=True)
+        await modem.start()  # before the engine opens its device
+        line.append(asyncio.create_task(run_modem_line(engine, modem, documents, seed=args.seed)))
 
-    engine = Engine(config, read_only=getattr(args, "read_only", False))
+    async def stop_simulators() -> None:
+        for task in line:
+            task.cancel()
+        await asyncio.gather(*line, return_exceptions=True)
+        await modem.stop()
+        await sim.stop()
+
     app = FaxApp(
         engine,
         theme=getattr(args, "theme", None) or config.ui.theme,
         linger=config.ui.linger,
-        before_start=start_simulator,
-        after_stop=sim.stop,
+        before_start=start_simulators,
+        after_stop=stop_simulators,
         settle_heap=True,
     )
     return app.run() or EXIT_OK

@@ -289,6 +289,7 @@ class SimModem:
         self.turnaround = turnaround
         self.device = ""
         self.calls: list[Call] = []
+        self._new_call = asyncio.Event()  # set when a call is added to ``calls``
         self._next: FarEnd | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._master = self._slave = -1
@@ -389,7 +390,7 @@ class SimModem:
         if not far.pages:
             raise ValueError("a far end that calls in needs pages to send")
         call = Call(incoming=True, number=far.number, far_end=far)
-        self.calls.append(call)
+        self._add(call)
         now = self._now()
         if self._state is not _State.IDLE or now < self._busy_until:
             call.outcome = "rejected"
@@ -402,6 +403,17 @@ class SimModem:
         self._at("give-up", now + far.give_up_after, self._unanswered)
         self._pump()
         return call
+
+    def _add(self, call: Call) -> None:
+        self.calls.append(call)
+        self._new_call.set()
+
+    async def call_after(self, count: int) -> Call:
+        """The call after the first ``count``, once it begins (the DTE dials, or a ring)."""
+        while len(self.calls) <= count:
+            self._new_call.clear()
+            await self._new_call.wait()
+        return self.calls[count]
 
     @property
     def last_call(self) -> Call | None:
@@ -750,7 +762,7 @@ class SimModem:
             return "NO DIALTONE"
         far, self._next = self._next or self.far_end, None
         call = Call(incoming=False, number=number, far_end=far)
-        self.calls.append(call)
+        self._add(call)
         self._active.append(call)
         self._call, self._state = call, _State.DIALING
         log.info("dialling %s: the far end %s", number, far.answer)
