@@ -176,7 +176,10 @@ async def test_a_remote_that_never_sends_dis(
     assert (closed.result, closed.reason) == (Result.FAILED, "no_fax_answer")
 
 
-async def test_a_fax_received_goes_to_the_inbox(sim: SimModem, tmp_path: Path) -> None:
+async def test_a_fax_received_goes_to_the_inbox(
+    sim: SimModem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("faxtui.sources.modem.session.PROGRESS_EVERY", 0.0)  # every report
     recorder = Recorder()
     modem = FaxModem(config_for(sim), inbox=tmp_path / "inbox", emit=recorder)
     await modem.open()
@@ -197,6 +200,9 @@ async def test_a_fax_received_goes_to_the_inbox(sim: SimModem, tmp_path: Path) -
         assert same(fax.convert("1"), page(4))
     assert recorder.frames("tx")[:3] == ["CED", "CSI", "DIS"]
     assert sim.result is not None and sim.result.result is Result.SUCCESS  # the far end agrees
+    progress = [e.status for e in recorder.events if isinstance(e, CallInfo) and e.status]
+    pages = {s.split(":")[0] for s in progress if s.startswith("receiving page")}
+    assert pages == {"receiving page 1", "receiving page 2"}  # training (TCF) is not a page
 
 
 async def test_a_received_fax_cut_short_keeps_its_first_page(sim: SimModem, tmp_path: Path) -> None:

@@ -151,8 +151,8 @@ async def run_engine(
 
     command = split(engine.start(clock()))
     while command is not None:
-        page = getattr(command, "page", 0)
-        modem.progress = partial(log.progress, page=page, sending=engine.sending)
+        page = getattr(command, "page", 0)  # 0: training (TCF), not a page
+        modem.progress = partial(log.progress, page=page, sending=engine.sending) if page else None
         result = await modem.run(command)
         modem.progress = None
         command = split(engine.handle(result, clock()))
