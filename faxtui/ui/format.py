@@ -95,6 +95,8 @@ def status(call: Call, styles: Styles) -> Text:
 
 
 def transport(call: Call) -> str:
+    if call.origin == "modem":  # our own modem on a phone line: no codec to speak of
+        return "modem" if call.transport is not Transport.UNKNOWN else ""
     return {Transport.T38: "T.38", Transport.AUDIO: "G.711"}.get(call.transport, "")
 
 

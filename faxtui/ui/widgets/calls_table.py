@@ -40,7 +40,7 @@ COLUMNS = (
     Column("station", "Station ID", (None, 16, 20), lambda c, s, n: _station(c)),
     Column("phase", "Phase", (9, 9, 9), lambda c, s, n: fmt.ribbon(c, s)),
     Column("status", "Status", (FLEX, FLEX, FLEX), lambda c, s, n: fmt.status(c, s)),
-    Column("link", "Link", (10, 10, None), lambda c, s, n: fmt.link(c)),
+    Column("link", "Link", (11, 11, None), lambda c, s, n: fmt.link(c)),  # "G.711 14400"
     Column("transport", "Via", (None, None, 5), lambda c, s, n: fmt.transport(c)),
     Column("rate", "Rate", (None, None, 5), lambda c, s, n: fmt.rate(c)),
     Column("ecm", "ECM", (None, None, 3), lambda c, s, n: fmt.ecm(c)),
