@@ -99,13 +99,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             os.killpg(modem.pid, signal.SIGKILL)
 
 
-def lab_page(height: int = 2200) -> Image.Image:
+def lab_page(height: int = 2200, number: int = 1) -> Image.Image:
     """A fine-resolution A4 page with text, lines and boxes, like the lab's mkpage.py."""
     image = Image.new("1", (1728, height), 255)
     draw = ImageDraw.Draw(image)
     draw.rectangle((60, 60, 1668, height - 60), outline=0, width=4)
     draw.rectangle((200, 300, 700, 800), fill=0)
     for y in range(900, height - 120, 40):
-        draw.text((120, y), f"faxtui lab page, line {y}: 0123456789 ABCDEFGHIJ", fill=0)
+        draw.text((120, y), f"faxtui lab page {number}, line {y}: 0123456789 ABCDEFGHIJ", fill=0)
     draw.line((60, 60, 1668, height - 60), fill=0, width=3)
     return image
