@@ -45,9 +45,13 @@ def _same(block: str) -> None:
     ours = parse_event(block)
     theirs = Message.from_line(block)
     if ours is None:  # left to panoramisk: replies, list items, Shutdown, non-events
-        assert theirs is None or "Event" not in theirs or theirs.action_id or (
-            str(theirs.get("Event", "")).lower() == "shutdown"
-        ) or "commandid" in theirs
+        assert (
+            theirs is None
+            or "Event" not in theirs
+            or theirs.action_id
+            or (str(theirs.get("Event", "")).lower() == "shutdown")
+            or "commandid" in theirs
+        )
         return
     assert theirs is not None
     # the same header lines (panoramisk groups a repeated header; ours keep their order)

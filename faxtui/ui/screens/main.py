@@ -181,4 +181,3 @@ class MainScreen(LiveScreen):
             self.action_clear_filter()
         else:
             self.query_one(CallsTable).focus()
-
