@@ -79,6 +79,20 @@ class AmiServer:
     ping_timeout: float = 4.0
     connect_timeout: float = 5.0
     fax_exten: str = "fax"  # where fax detection sends a call (Newexten to it = CNG heard)
+    # Sending through this server (the queue's Asterisk sender); no send_channel: it does not.
+    send_channel: str = ""  # Originate's Channel, "{number}" replaced: "Local/{number}@fax-out"
+    send_dir: str = ""  # where faxtui puts the TIFFs for SendFAX (shared with Asterisk)
+    send_dir_asterisk: str = ""  # the same folder as Asterisk sees it ("" = send_dir)
+    max_sends: int = 2  # calls at once through this server
+    send_timeout: float = 60.0  # seconds to wait for an answer (Originate's Timeout)
+    send_caller_id: str = ""  # Originate's CallerID, e.g. '"ACME fax" <+15551230100>'
+    send_station_id: str = ""  # FAXOPT(localstationid): our TSI
+    send_header: str = ""  # FAXOPT(headerinfo): the line atop each page
+    sendfax_options: str = ""  # SendFAX's options, e.g. "f" (allow audio fallback)
+
+    @property
+    def can_send(self) -> bool:
+        return bool(self.send_channel)
 
 
 @dataclass(frozen=True)
@@ -114,11 +128,25 @@ class HealthConfig:
 
 
 @dataclass(frozen=True)
+class QueueConfig:
+    """Retries: how many, how soon after each kind of failure, and when to give up."""
+
+    max_tries: int = 3
+    retry_busy: float = 60.0  # seconds after busy or congestion
+    retry_no_answer: float = 300.0  # after no answer
+    retry_other: float = 180.0  # after any other failure worth another try
+    kill_after: float = 3 * 3600.0  # a job not sent this long after it was queued fails
+    resolution: str = "fine"
+    paper: str = "a4"  # or "letter"
+
+
+@dataclass(frozen=True)
 class Config:
     ami: tuple[AmiServer, ...] = ()
     modems: tuple[ModemConfig, ...] = ()
     ui: UiConfig = UiConfig()
     health: HealthConfig = HealthConfig()
+    queue: QueueConfig = QueueConfig()
     data_dir: Path = field(default_factory=default_data_dir)
     files: tuple[Path, ...] = ()  # the files this was read from
     warnings: tuple[str, ...] = ()
@@ -131,10 +159,40 @@ class Config:
     def inbox(self) -> Path:
         return self.data_dir / "inbox"
 
+    @property
+    def queue_db(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    @property
+    def spool(self) -> Path:
+        """The queue's own copies of the documents, as fax TIFFs."""
+        return self.data_dir / "spool"
+
+    @property
+    def socket(self) -> Path:
+        """Where `faxtui serve` listens and the TUI and the CLI look for it."""
+        return self.data_dir / "engine.sock"
+
 
 # --- schema ---------------------------------------------------------------------------------
 
-_TOP = {"data_dir": str, "ui": dict, "health": dict, "ami": list, "modem": list}
+_TOP = {
+    "data_dir": str,
+    "ui": dict,
+    "health": dict,
+    "queue": dict,
+    "ami": list,
+    "modem": list,
+}
+_QUEUE = {
+    "max_tries": int,
+    "retry_busy": (int, float),
+    "retry_no_answer": (int, float),
+    "retry_other": (int, float),
+    "kill_after": (int, float),
+    "resolution": str,
+    "paper": str,
+}
 _UI = {"theme": str, "bell": bool, "notify": str, "linger": (int, float)}
 _HEALTH = {"processes": list, "spool_dirs": list, "interval": (int, float)}
 _MODEM = {
@@ -163,6 +221,15 @@ _AMI = {
     "ping_timeout": (int, float),
     "connect_timeout": (int, float),
     "fax_exten": str,
+    "send_channel": str,
+    "send_dir": str,
+    "send_dir_asterisk": str,
+    "max_sends": int,
+    "send_timeout": (int, float),
+    "send_caller_id": str,
+    "send_station_id": str,
+    "send_header": str,
+    "sendfax_options": str,
 }
 
 
@@ -263,7 +330,7 @@ def _read(path: Path) -> tuple[_Source, dict[str, Any]]:
         spot = f"{path}:{m.group(1)}:{m.group(2)}" if m else str(path)
         raise ConfigError(f"{spot}: {msg}") from None
     _check_table(src, "", None, data, _TOP)
-    for name, schema in (("ui", _UI), ("health", _HEALTH)):
+    for name, schema in (("ui", _UI), ("health", _HEALTH), ("queue", _QUEUE)):
         if name in data:
             _check_table(src, name, None, data[name], schema)
     for table, schema in (("ami", _AMI), ("modem", _MODEM)):
@@ -347,12 +414,14 @@ def load(
         spool_dirs=tuple(str(p) for p in get("health.spool_dirs", HealthConfig.spool_dirs)),
         interval=float(get("health.interval", HealthConfig.interval)),
     )
+    queue = _queue(merged)
     data_dir = env.get("FAXTUI_DATA_DIR") or get("data_dir", None)
     config = Config(
         ami=tuple(servers),
         modems=tuple(modems),
         ui=ui,
         health=health,
+        queue=queue,
         data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
         files=tuple(paths),
         warnings=tuple(warnings),
@@ -360,6 +429,25 @@ def load(
     for key, value in (overrides or {}).items():
         config = _override(config, key, value)
     return config
+
+
+def _queue(merged: dict[str, tuple[_Source, Any]]) -> QueueConfig:
+    values: dict[str, Any] = {}
+    for key in _QUEUE:
+        if f"queue.{key}" not in merged:
+            continue
+        src, value = merged[f"queue.{key}"]
+        where = _where(src, "queue", None, key)
+        if key == "resolution" and value not in ("fine", "standard"):
+            raise ConfigError(f'{where}: use "fine" or "standard"')
+        if key == "paper" and value not in ("a4", "letter"):
+            raise ConfigError(f'{where}: use "a4" or "letter"')
+        if key == "max_tries" and not 1 <= value <= 100:
+            raise ConfigError(f"{where}: from 1 to 100")
+        if key.startswith(("retry_", "kill_")) and value <= 0:
+            raise ConfigError(f"{where}: must be more than 0 seconds")
+        values[key] = float(value) if key.startswith(("retry_", "kill_")) else value
+    return QueueConfig(**values)
 
 
 def _modem(src: _Source, index: int, table: dict[str, Any]) -> ModemConfig:
@@ -440,6 +528,21 @@ def _ami_server(
         if value <= 0:
             raise ConfigError(f"{where(key)}: must be more than 0 seconds")
         numbers[key] = value
+    channel = table.get("send_channel", "")
+    if channel and ("{number}" not in channel or "/" not in channel):
+        raise ConfigError(
+            f"{where('send_channel')}: a channel with {{number}} in it, "
+            'e.g. "Local/{number}@fax-out"'
+        )
+    if channel and not table.get("send_dir"):
+        raise ConfigError(
+            f"{where('send_dir')}: sending needs the folder Asterisk reads the TIFFs from"
+        )
+    if table.get("max_sends", 1) < 1:
+        raise ConfigError(f"{where('max_sends')}: at least 1")
+    station = table.get("send_station_id", "")
+    if len(station) > 20 or not (station.isascii() and station.isprintable()):
+        raise ConfigError(f"{where('send_station_id')}: at most 20 printable ASCII characters")
     return AmiServer(
         name=name,
         host=table.get("host", AmiServer.host),
@@ -448,6 +551,15 @@ def _ami_server(
         secret=Secret(secret),
         auth=auth,
         fax_exten=table.get("fax_exten", AmiServer.fax_exten),
+        send_channel=channel,
+        send_dir=str(Path(table["send_dir"]).expanduser()) if table.get("send_dir") else "",
+        send_dir_asterisk=table.get("send_dir_asterisk", ""),
+        max_sends=table.get("max_sends", AmiServer.max_sends),
+        send_timeout=float(table.get("send_timeout", AmiServer.send_timeout)),
+        send_caller_id=table.get("send_caller_id", ""),
+        send_station_id=station,
+        send_header=table.get("send_header", ""),
+        sendfax_options=table.get("sendfax_options", ""),
         **numbers,
     )
 

@@ -12,18 +12,17 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from faxtui.config import Config
-from faxtui.documents.pages import DocumentError, load_pages
-from faxtui.model import Call, FaxEvent, RawEvent, Snapshot
+from faxtui.model import Call, FaxEvent, Job, RawEvent, Snapshot
+from faxtui.queue.runner import NewJob, Queue, QueueError
+from faxtui.queue.senders.asterisk import AsteriskSender
+from faxtui.queue.senders.modem import ModemSender
 from faxtui.sources.ami import AmiSource
 from faxtui.sources.health import HealthSource
 from faxtui.sources.modem.source import ModemSource
 from faxtui.store import Store, Subscription, read_history, read_history_events
-from faxtui.t30.dis import Resolution
-from faxtui.t30.engine import Finished
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +44,29 @@ class Reconnect:
 
 @dataclass(frozen=True, slots=True)
 class SendFax:
-    """Send documents (TIFF, PBM, PNG files) to a number now, through a fax modem."""
+    """Queue documents (any the documents package reads) for a number."""
 
     number: str
     files: tuple[str, ...]
-    via: str = ""  # a [[modem]] name; "" = the first one that is free
-    resolution: str = "fine"  # or "standard"
+    via: str = ""  # "" any sender, "modem", "asterisk", or a sender's name
+    resolution: str = ""  # "fine" or "standard"; "" = the queue's default
+    cover: str = ""
+    priority: int = 0
+    owner: str = ""
 
 
-Command = Reconnect | SendFax
+JOB_ACTIONS = ("cancel", "hold", "release", "retry", "resend")
+
+
+@dataclass(frozen=True, slots=True)
+class JobCommand:
+    """One of JOB_ACTIONS on some jobs; each job gets its own answer."""
+
+    action: str
+    ids: tuple[int, ...]
+
+
+Command = Reconnect | SendFax | JobCommand
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +91,7 @@ class Engine:
         self.sources: list[Source] = []
         self._ami: dict[str, AmiSource] = {}
         self._modems: dict[str, ModemSource] = {}
-        self._calls_in_flight: set[asyncio.Future[Finished]] = set()
+        self.queue: Queue | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -96,8 +109,16 @@ class Engine:
         self.sources.append(HealthSource(self.config.health, self._emit, clock=self._clock))
         for each in self.sources:
             each.start()
+        self.queue = Queue(self.config, self.store, self._emit, clock=self._clock)
+        self.queue.senders = [
+            *(ModemSender(m, self.queue.calls) for m in self._modems.values()),
+            *(AsteriskSender(a, self.queue.calls) for a in self._ami.values() if a.server.can_send),
+        ]
+        await self.queue.start()
 
     async def stop(self) -> None:
+        if self.queue is not None:
+            await self.queue.stop()
         await asyncio.gather(*(s.stop() for s in self.sources), return_exceptions=True)
         if self.store is not None:
             self.store.close()
@@ -132,31 +153,46 @@ class Engine:
                 for source in targets:
                     source.reconnect_now()
                 return CommandResult(True, f"reconnecting {', '.join(s.name for s in targets)}")
+            case SendFax() | JobCommand() if self.read_only:
+                return CommandResult(False, "read-only: this faxtui does not change the queue")
             case SendFax():
-                return await self._send_fax(command)
+                return await self._send(command)
+            case JobCommand(action=action, ids=ids):
+                return await self._job_command(action, ids)
         return CommandResult(False, f"unknown command {command!r}")
 
-    async def _send_fax(self, command: SendFax) -> CommandResult:
-        if self.read_only:
-            return CommandResult(False, "read-only: this faxtui does not send faxes")
-        if command.via and command.via not in self._modems:
-            return CommandResult(False, f"no modem named {command.via!r}")
-        candidates = [self._modems[command.via]] if command.via else list(self._modems.values())
-        if not candidates:
-            return CommandResult(False, "no [[modem]] is configured to send with")
-        source = next((m for m in candidates if not m.busy), candidates[0])
+    async def _send(self, command: SendFax) -> CommandResult:
+        assert self.queue is not None
+        new = NewJob(command.number, command.files, command.via, command.resolution,
+                     command.cover, command.priority, command.owner)  # fmt: skip
         try:
-            documents = await asyncio.to_thread(
-                lambda: [load_pages(Path(f)) for f in command.files]
-            )
-        except DocumentError as exc:
+            job = await self.queue.submit(new)
+        except QueueError as exc:
             return CommandResult(False, str(exc))
-        resolution = Resolution.STANDARD if command.resolution == "standard" else Resolution.FINE
-        done = source.send(command.number, documents, resolution)
-        self._calls_in_flight.add(done)
-        done.add_done_callback(self._calls_in_flight.discard)
-        pages = sum(len(d) for d in documents)
-        return CommandResult(True, f"sending {pages} page(s) to {command.number} via {source.name}")
+        where = "" if self.queue.sending else " (another faxtui engine sends this queue)"
+        text = f"job {job.id}: {job.pages} page(s) to {job.number} queued{where}"
+        return CommandResult(True, text, job)
+
+    async def _job_command(self, action: str, ids: tuple[int, ...]) -> CommandResult:
+        assert self.queue is not None
+        if action not in JOB_ACTIONS:
+            return CommandResult(False, f"unknown job action {action!r}")
+        if not ids:
+            return CommandResult(False, "no jobs given")
+        done: list[Job] = []
+        problems: list[str] = []
+        for job_id in ids:
+            try:
+                if action == "resend":
+                    done.append(await self.queue.resend(job_id))
+                else:
+                    done.append(getattr(self.queue, action)(job_id))
+            except QueueError as exc:
+                problems.append(str(exc))
+        verb = {"cancel": "cancelling", "hold": "held", "release": "released",
+                "retry": "retrying", "resend": "resent as"}[action]  # fmt: skip
+        parts = [f"{verb} " + ", ".join(f"job {j.id}" for j in done)] if done else []
+        return CommandResult(not problems, "; ".join(parts + problems), tuple(done))
 
     async def history(self, text: str = "", limit: int = 500) -> list[Call]:
         """Finished calls, newest first, from the history database."""

@@ -209,6 +209,96 @@ class Health:
     missing: tuple[str, ...] = ()  # watched process names that are not running
 
 
+class JobState(StrEnum):
+    QUEUED = "queued"
+    DIALING = "dialing"
+    SENDING = "sending"
+    RETRY_WAIT = "retry-wait"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+    @property
+    def in_call(self) -> bool:
+        return self in (JobState.DIALING, JobState.SENDING)
+
+    @property
+    def final(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try of a job: the call it made and how that ended."""
+
+    started: float
+    via: str  # the sender: a modem's or an AMI server's name
+    call_id: str = ""
+    ended: float | None = None
+    result: Result = Result.NONE
+    reason: str = ""
+    detail: str = ""
+    pages: int = 0  # pages the far end confirmed
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attempt:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["result"] = Result(values.get("result", ""))
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A fax to send, with every try; the queue's record, kept across restarts."""
+
+    id: int
+    number: str
+    spool: str  # the fax TIFF in faxtui's spool: the pages as they are sent
+    pages: int
+    documents: tuple[str, ...] = ()  # the files it was made from, as the operator named them
+    resolution: str = "fine"
+    via: str = ""  # "" any sender, "modem", "asterisk", or one sender's name
+    cover: str = ""  # the cover page's subject, if it has one
+    owner: str = ""  # who queued it
+    priority: int = 0
+    state: JobState = JobState.QUEUED
+    created: float = 0.0
+    updated: float = 0.0
+    next_try: float | None = None
+    max_tries: int = 3
+    kill_time: float | None = None  # give up after this time
+    attempts: tuple[Attempt, ...] = ()
+    reason: str = ""  # the last failure's code (faxtui.t30.reasons)
+    detail: str = ""
+    resent_from: int | None = None
+
+    @property
+    def tries(self) -> int:
+        return sum(1 for a in self.attempts if a.reason != "interrupted")  # not its fault
+
+    def search_text(self) -> str:
+        return " ".join(
+            (str(self.id), self.number, str(self.state), self.reason, *self.documents, self.owner)
+        ).lower()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["documents"] = list(self.documents)
+        data["attempts"] = [{f.name: getattr(a, f.name) for f in fields(a)} for a in self.attempts]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["documents"] = tuple(data.get("documents", ()))
+        values["state"] = JobState(values.get("state", "queued"))
+        values["attempts"] = tuple(Attempt.from_dict(a) for a in data.get("attempts", ()))
+        return cls(**values)
+
+
 # --- events: what sources emit ---------------------------------------------------------------
 
 
@@ -285,7 +375,21 @@ class HealthSample:
     health: Health
 
 
-FaxEvent = CallOpened | CallInfo | PhaseEntered | CallClosed | CallRaw | SourceStatus | HealthSample
+@dataclass(frozen=True, slots=True)
+class JobChanged:
+    job: Job
+
+
+FaxEvent = (
+    CallOpened
+    | CallInfo
+    | PhaseEntered
+    | CallClosed
+    | CallRaw
+    | SourceStatus
+    | HealthSample
+    | JobChanged
+)
 
 
 # --- changes: what the store tells subscribers ------------------------------------------------
@@ -307,13 +411,18 @@ class HealthChange:
 
 
 @dataclass(frozen=True, slots=True)
+class JobChange:
+    job: Job
+
+
+@dataclass(frozen=True, slots=True)
 class Resync:
     """The subscriber fell too far behind; take a fresh snapshot."""
 
     reason: str = "overflow"
 
 
-Change = CallChange | SourceChange | HealthChange | Resync
+Change = CallChange | SourceChange | HealthChange | JobChange | Resync
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,3 +431,4 @@ class Snapshot:
     sources: tuple[SourceState, ...] = ()
     health: Health | None = None
     read_only: bool = False
+    jobs: tuple[Job, ...] = ()  # every job not yet final, and the recently finished ones

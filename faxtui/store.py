@@ -31,6 +31,9 @@ from faxtui.model import (
     Health,
     HealthChange,
     HealthSample,
+    Job,
+    JobChange,
+    JobChanged,
     Phase,
     PhaseEntered,
     RawEvent,
@@ -48,6 +51,7 @@ log = logging.getLogger(__name__)
 
 MAX_RAW_PER_CALL = 2000
 RECENT_CALLS = 200
+RECENT_JOBS = 500  # finished jobs kept in memory for the queue pane (all are in the queue db)
 SUBSCRIBER_BACKLOG = 20_000
 
 _SCHEMA = """
@@ -124,6 +128,7 @@ class Store:
         self._recent_raw: dict[str, list[RawEvent]] = {}
         self._sources: dict[str, SourceState] = {}
         self._health: Health | None = None
+        self._jobs: dict[int, Job] = {}
         self._subscribers: set[Subscription] = set()
         self._unsaved: list[tuple[Call, list[RawEvent]]] = []
         self._flush_scheduled = False
@@ -163,6 +168,8 @@ class Store:
             case HealthSample(health=health):
                 self._health = health
                 return HealthChange(health)
+            case JobChanged(job=job):
+                return self._job(job)
         return None
 
     def _open(self, ev: CallOpened) -> Change | None:
@@ -258,6 +265,16 @@ class Store:
             self._schedule_flush()
         return CallChange(call)
 
+    def _job(self, job: Job) -> Change | None:
+        if self._jobs.get(job.id) == job:
+            return None
+        self._jobs.pop(job.id, None)
+        self._jobs[job.id] = job  # last changed last: the oldest finished ones leave first
+        finished = [j.id for j in self._jobs.values() if j.state.final]
+        for job_id in finished[: max(0, len(finished) - RECENT_JOBS)]:
+            del self._jobs[job_id]
+        return JobChange(job)
+
     def _replace(self, call: Call, updates: dict[str, Any]) -> Change:
         if uncounted := self._uncounted.pop(call.id, 0):
             updates["event_count"] = call.event_count + uncounted
@@ -277,6 +294,7 @@ class Store:
             sources=tuple(self._sources.values()),
             health=self._health,
             read_only=read_only,
+            jobs=tuple(sorted(self._jobs.values(), key=lambda j: j.id)),
         )
 
     def subscribe(self) -> Subscription:

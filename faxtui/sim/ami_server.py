@@ -422,8 +422,9 @@ class AmiSimulator:
         connected_num: str = "",
         context: str = "default",
         exten: str = "s",
+        uniqueid: str = "",
     ) -> SimChannel:
-        uid = self.uniqueid()
+        uid = uniqueid or self.uniqueid()
         chan = SimChannel(
             name=name,
             uniqueid=uid,

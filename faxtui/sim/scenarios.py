@@ -316,7 +316,9 @@ async def originate(
         ]
         sim.event("OriginateResponse", "call", body)
 
-    # The originated channel and, for Local, the half that dials the trunk.
+    # The originated channel and, for Local, the half that dials the trunk; ChannelId and
+    # OtherChannelId name them (Asterisk 12+), else Asterisk makes up their Uniqueids.
+    channel_id, other_id = _header(action, "ChannelId"), _header(action, "OtherChannelId")
     if tech == "Local":
         context = rest.split("@")[1] if "@" in rest else "default"
         name = sim.channel_name("Local", f"{number}@{context}")
@@ -327,6 +329,7 @@ async def originate(
             caller_name=caller_name,
             context=context,
             exten=number,
+            uniqueid=channel_id,
         )
         two = sim.new_channel(
             f"{name};2",
@@ -336,6 +339,7 @@ async def originate(
             caller_name=caller_name,
             context=context,
             exten=number,
+            uniqueid=other_id,
         )
     else:
         one = sim.new_channel(
@@ -345,6 +349,7 @@ async def originate(
             caller_name=caller_name,
             context="from-trunk",
             exten="s",
+            uniqueid=channel_id,
         )
         two = None
     sim.newexten(one, "AppDial2", "(Outgoing Line)", priority=1)

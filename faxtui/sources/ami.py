@@ -581,3 +581,59 @@ class AmiSource(Source):
                 if reply.ok:
                     found[name] = text(reply.messages[0], "Value")
         self._emit(self.mapper.apply_vars(uniqueid, found, self._clock()))
+
+    # --- sending (the queue's Asterisk sender) ----------------------------------------------
+
+    async def originate_sendfax(
+        self, *, uniqueid: str, number: str, tiff: str, timeout: float
+    ) -> Reply:
+        """Originate SendFAX of ``tiff`` (a path as Asterisk sees it) to ``number``.
+
+        The channel gets ``uniqueid`` (ChannelId), so the call is known from its first event.
+        Returns the ack and the OriginateResponse, which comes when the dial ends (answer or
+        failure); the fax's own outcome comes later, as events of that call. Sent once: an
+        Originate is never repeated after a reconnect (it may have run).
+        """
+        server = self.server
+        conn = self.connection
+        if conn is None:
+            raise ConnectionError("AMI is not connected")
+        data = tiff + (f",{server.sendfax_options}" if server.sendfax_options else "")
+        variables = [
+            f"FAXOPT({name})={value}"
+            for name, value in (
+                ("localstationid", server.send_station_id),
+                ("headerinfo", server.send_header),
+            )
+            if value
+        ]
+        action: dict[str, str | list[str]] = {
+            "Action": "Originate",
+            "Channel": server.send_channel.replace("{number}", number),
+            "Application": "SendFAX",
+            "Data": data,
+            "Timeout": str(int(timeout * 1000)),
+            "ChannelId": uniqueid,
+            "Async": "true",  # without it panoramisk 1.4 drops the connection (trap 3)
+        }
+        if server.send_caller_id:
+            action["CallerID"] = server.send_caller_id
+        if variables:
+            action["Variable"] = variables
+        self.mapper.expect_send(uniqueid, number)
+        reply = await conn.action(action, timeout=timeout + 30)
+        if len(reply.messages) > 1:  # panoramisk kept our OriginateResponse: map it too
+            self._on_event(fields(reply.messages[-1]))
+        return reply
+
+    async def hangup(self, channel: str) -> bool:
+        conn = self.connection
+        if conn is None:
+            return False
+        try:
+            reply = await conn.action(
+                {"Action": "Hangup", "Channel": channel, "Cause": "16"}, timeout=5
+            )
+        except (TimeoutError, ConnectionError):
+            return False
+        return reply.ok

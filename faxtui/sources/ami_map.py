@@ -235,6 +235,8 @@ class AmiMapper:
         self._by_name: dict[str, str] = {}  # channel name -> uniqueid
         self._getvar: list[tuple[str, str]] = []  # (uniqueid, channel name) to ask Getvar
         self._resync_seen: set[str] | None = None
+        self._sending: dict[str, str] = {}  # uniqueid -> number of our own Originates
+        self._sent: dict[str, None] = {}  # uniqueids of our own sends already closed
         self._handlers: dict[str, Callable[[AmiMessage, float, list[FaxEvent]], None]] = {
             "Newchannel": self._newchannel,
             "Newstate": self._newstate,
@@ -258,6 +260,11 @@ class AmiMapper:
 
     def call_id(self, uniqueid: str) -> str:
         return f"{self.server}:{uniqueid}"
+
+    def expect_send(self, uniqueid: str, number: str) -> None:
+        """faxtui is about to Originate a SendFAX with ChannelId ``uniqueid``: show the call
+        from its first event, as an outgoing fax to ``number``."""
+        self._sending[uniqueid] = number
 
     def feed(self, msg: AmiMessage, now: float) -> list[FaxEvent]:
         """Map one message; never raises for odd input (missing or strange fields)."""
@@ -391,7 +398,11 @@ class AmiMapper:
             self._milestone(chan, ts, f"incoming call from {who} to {chan.created_exten}", out)
         else:
             self._milestone(chan, ts, f"channel {chan.name} created", out)
-        if any(fnmatchcase(chan.name, p) for p in self.watch_channels):
+        if (number := self._sending.get(chan.uniqueid)) is not None:
+            fax = self._promote(chan, ts, out, Direction.OUT, f"dialling {number}")
+            fax.remote_number = number
+            out.append(CallInfo(fax.call_id, ts, remote_number=number))
+        elif any(fnmatchcase(chan.name, p) for p in self.watch_channels):
             self._promote(chan, ts, out, Direction.UNKNOWN, "watched fax channel")
 
     def _newstate(self, msg: AmiMessage, ts: float, out: list[FaxEvent]) -> None:
@@ -709,6 +720,8 @@ class AmiMapper:
         # A failed Originate comes after its channels hung up (Uniqueid <unknown>, and Channel
         # the requested Tech/data): find the channel by what it dialled, if any was made.
         chan = self._channels.get(uid) or self._gone.get(uid) or self._find_gone(requested)
+        if chan is not None and chan.uniqueid in self._sent:
+            return  # one of ours, closed already by its own Hangup
         if chan is None:
             key = uid if uid and not uid.startswith("<") else f"originate-{ts:.6f}"
             chan = _Channel(uniqueid=key, linkedid=key, name=requested, created=ts)
@@ -818,6 +831,10 @@ class AmiMapper:
     ) -> None:
         uid = fax.channel.uniqueid
         self._faxes.pop(uid, None)
+        if self._sending.pop(uid, None) is not None:
+            self._sent[uid] = None
+            if len(self._sent) > RECENTLY_GONE:
+                self._sent.pop(next(iter(self._sent)))
         if self._by_linkedid.get(fax.channel.linkedid) == uid:
             del self._by_linkedid[fax.channel.linkedid]
         out.append(CallClosed(fax.call_id, ts, result, reason, detail))

@@ -27,6 +27,11 @@ class Source:
     async def run(self) -> None:
         raise NotImplementedError
 
+    @property
+    def up(self) -> bool:
+        """Connected and working (perhaps with a warning)."""
+        return self._state is not None and self._state.state in (LinkState.UP, LinkState.DEGRADED)
+
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"{self.kind}:{self.name}")
 

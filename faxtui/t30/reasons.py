@@ -239,6 +239,22 @@ _VOCABULARY = [
         retry=False,
     ),
     Reason(
+        code="interrupted",
+        short="interrupted",
+        category="local",
+        text="faxtui stopped while the call was running",
+        hint="The job is tried again; check the history if the far end got it already.",
+        retry=True,
+    ),
+    Reason(
+        code="kill_time",
+        short="gave up",
+        category="local",
+        text="the job's time ran out before it could be sent",
+        hint="Resend it if it is still wanted.",
+        retry=False,
+    ),
+    Reason(
         code="lost_track",
         short="outcome unknown",
         category="unknown",

@@ -277,7 +277,7 @@ async def test_sendfax_through_the_engine(sim: SimModem, tmp_path: Path) -> None
         assert "spandsp" in source.detail and "Class 1" in source.detail
         result = await engine.command(SendFax("5551234", (str(document),)))
         assert result.ok, result.message
-        assert "sending 2 page(s) to 5551234 via sim" in result.message
+        assert result.message == "job 1: 2 page(s) to 5551234 queued"
         await wait_for(lambda: finished(engine))
         (call,) = finished(engine)
         assert (call.origin, call.direction, call.result) == ("modem", "out", Result.SUCCESS)

@@ -84,6 +84,7 @@ class Class1Modem:
         self.connect_delay = connect_delay  # after +FTM CONNECT (iaxmodem answers too soon)
         self._implied: str = ""  # "FRH" after ATD CONNECT, "FTH" after ATA CONNECT
         self._receiving = False  # the last line operation listened: +FRS before sending
+        self._transmitting = False  # in +FTM data mode: DLE ETX ends it
         self.progress: Progress | None = None
 
     # --- set-up ---------------------------------------------------------------------------
@@ -165,7 +166,11 @@ class Class1Modem:
 
     async def hang_up(self) -> None:
         with contextlib.suppress(TimeoutError, ModemError):
-            if self._implied or self._receiving:
+            if self._transmitting:  # stopped mid-page: end the data, wait for the modem's OK
+                self._transmitting = False
+                self.port.write(DLE_ETX)
+                await self.port.result(timeout=5)
+            elif self._implied or self._receiving:
                 self.port.abort_receive()
                 await asyncio.sleep(0.1)
             self.port.drain_input()
@@ -294,7 +299,9 @@ class Class1Modem:
             if report is not None:
                 report(done, total)
 
+        self._transmitting = True
         await port.write_data(data, progress=progress)
+        self._transmitting = False
         # OK comes once the modem has sent it all: up to the data's time on the line.
         response = await port.result(timeout=total * 8 / bps + 30)
         if response.code != "OK":

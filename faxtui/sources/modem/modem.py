@@ -100,10 +100,12 @@ class FaxModem:
 
     # --- calls ----------------------------------------------------------------------------
 
-    def _open_call(self, direction: Direction, number: str, name: str = "") -> CallLog:
+    def _open_call(
+        self, direction: Direction, number: str, name: str = "", call_id: str = ""
+    ) -> CallLog:
         now = self.clock()
         self._calls += 1
-        call_id = f"{self.config.name}:{now:.3f}:{self._calls}"
+        call_id = call_id or f"{self.config.name}:{now:.3f}:{self._calls}"
         self._log = log = CallLog(call_id, self.emit, self.clock)
         self.emit(
             [
@@ -121,10 +123,19 @@ class FaxModem:
         )
         return log
 
-    async def send(self, number: str, documents: Sequence[Sequence[Image.Image]],
-                   *, resolution: Resolution = Resolution.FINE) -> Finished:  # fmt: skip
-        """Dial ``number`` and send the documents (each a list of pages)."""
-        log = self._open_call(Direction.OUT, number)
+    async def send(
+        self,
+        number: str,
+        documents: Sequence[Sequence[Image.Image]],
+        *,
+        resolution: Resolution = Resolution.FINE,
+        call_id: str = "",
+    ) -> Finished:
+        """Dial ``number`` and send the documents (each a list of pages).
+
+        Cancelling the task hangs up and ends the call as cancelled.
+        """
+        log = self._open_call(Direction.OUT, number, call_id=call_id)
         try:
             log.emit([PhaseEntered(log.call_id, self.clock(), Phase.A, f"dialling {number}")])
             log.reports([SignalLogged(True, "CNG", "calling tone, 1100 Hz, from the modem")])
@@ -144,6 +155,12 @@ class FaxModem:
                 finished = await run_engine(self.class1, engine, log, self.clock)
         except (ModemError, TimeoutError) as exc:
             finished = Finished(Result.FAILED, "modem_error", str(exc) or "the modem stopped")
+        except asyncio.CancelledError:
+            with contextlib.suppress(ModemError, TimeoutError):
+                await self.class1.hang_up()
+            log.close(Finished(Result.FAILED, "cancelled", "hung up by faxtui"))
+            self._log = None
+            raise
         log.close(finished)
         self._log = None
         return finished

@@ -11,12 +11,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
 from faxtui.config import ModemConfig
-from faxtui.model import LinkState
+from faxtui.model import LinkState, Result
 from faxtui.sources.base import Emit, Source
 from faxtui.sources.modem.at import ModemError
 from faxtui.sources.modem.modem import FaxModem
@@ -27,6 +28,15 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
 CHECK_EVERY = 60.0  # an idle modem is asked "AT" this often
+
+
+@dataclass(frozen=True)
+class _Request:
+    number: str
+    documents: Sequence[Sequence[Image.Image]]
+    resolution: Resolution
+    done: asyncio.Future[Finished]
+    call_id: str
 
 
 class ModemSource(Source):
@@ -44,9 +54,8 @@ class ModemSource(Source):
         self.config = config
         self.name = config.name
         self.modem = FaxModem(config, inbox=inbox, emit=lambda events: emit(events), clock=clock)
-        self._requests: asyncio.Queue[
-            tuple[str, Sequence[Sequence[Image.Image]], Resolution, asyncio.Future[Finished]]
-        ] = asyncio.Queue()
+        self._requests: asyncio.Queue[_Request] = asyncio.Queue()
+        self._current: tuple[str, asyncio.Task[Finished]] | None = None  # (call id, its send)
         self.busy = False
 
     async def stop(self) -> None:
@@ -58,11 +67,23 @@ class ModemSource(Source):
         number: str,
         documents: Sequence[Sequence[Image.Image]],
         resolution: Resolution = Resolution.FINE,
+        *,
+        call_id: str = "",
     ) -> asyncio.Future[Finished]:
-        """Queue a fax; the future gets the call's outcome."""
+        """Send a fax when the modem is free; the future gets the call's outcome.
+
+        Cancel the future to drop a fax not yet started; ``abort`` hangs up one in progress.
+        """
         done: asyncio.Future[Finished] = asyncio.get_running_loop().create_future()
-        self._requests.put_nowait((number, documents, resolution, done))
+        self._requests.put_nowait(_Request(number, documents, resolution, done, call_id))
         return done
+
+    def abort(self, call_id: str) -> bool:
+        """Hang up the call ``call_id`` if this modem is in it."""
+        if self._current is not None and self._current[0] == call_id:
+            self._current[1].cancel()
+            return True
+        return False
 
     async def run(self) -> None:
         backoff = 1.0
@@ -97,14 +118,27 @@ class ModemSource(Source):
         idle_since = time.monotonic()
         while True:
             if not self._requests.empty():
-                number, documents, resolution, done = self._requests.get_nowait()
+                request = self._requests.get_nowait()
+                if request.done.done():  # dropped before it started
+                    continue
                 self.busy = True
+                sending = asyncio.ensure_future(
+                    self.modem.send(request.number, request.documents,
+                                    resolution=request.resolution, call_id=request.call_id)
+                )  # fmt: skip
+                self._current = (request.call_id, sending)
                 try:
-                    finished = await self.modem.send(number, documents, resolution=resolution)
+                    finished = await asyncio.shield(sending)
+                except asyncio.CancelledError:
+                    if not sending.cancelled():  # the source is stopping, not an abort
+                        sending.cancel()
+                        raise
+                    finished = Finished(Result.FAILED, "cancelled", "hung up by faxtui")
                 finally:
+                    self._current = None
                     self.busy = False
-                if not done.done():
-                    done.set_result(finished)
+                if not request.done.done():
+                    request.done.set_result(finished)
                 if finished.reason == "modem_error":
                     raise ModemError(finished.detail)
                 idle_since = time.monotonic()

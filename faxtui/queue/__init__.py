@@ -1,0 +1,1 @@
+"""The outgoing queue: jobs kept in SQLite, a retry policy, and the senders that place calls."""

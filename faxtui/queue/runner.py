@@ -1,0 +1,458 @@
+"""The queue at work: jobs due go out through the senders, each try recorded as it happens.
+
+Every change of a job is committed to the queue database before anything is done about it,
+so a kill -9 at any moment loses no job: a job caught in a call comes back as interrupted and
+is tried again, and a job that was done stays done. At most one call at a time goes to a
+number, and each sender takes as many calls as it can carry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import getpass
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from faxtui.config import Config
+from faxtui.documents.pages import DocumentError
+from faxtui.model import (
+    Attempt,
+    Call,
+    CallChange,
+    Job,
+    JobChanged,
+    JobState,
+    Phase,
+    Result,
+    Resync,
+)
+from faxtui.queue import spool
+from faxtui.queue.jobs import JobStore
+from faxtui.queue.policy import after_try
+from faxtui.queue.senders.base import Outcome, Sender
+from faxtui.sources.base import Emit
+from faxtui.store import Store, Subscription
+from faxtui.t30.reasons import describe
+
+log = logging.getLogger(__name__)
+
+VIA_KINDS = ("modem", "asterisk")
+
+
+class QueueError(Exception):
+    """A command the queue cannot carry out; the message says why, for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    number: str
+    files: tuple[str, ...]
+    via: str = ""
+    resolution: str = ""  # "" = the queue's default
+    cover: str = ""
+    priority: int = 0
+    owner: str = ""
+
+
+def dial_key(number: str) -> str:
+    """The same number however it is written: one call at a time to it."""
+    return re.sub(r"[^0-9*#]", "", number) or number
+
+
+class Calls:
+    """The store's calls, for senders that wait for the end of theirs."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._waiting: dict[str, list[asyncio.Future[Call]]] = {}
+
+    def call(self, call_id: str) -> Call | None:
+        return self._store.call(call_id)
+
+    async def ended(self, call_id: str, timeout: float | None = None) -> Call | None:
+        call = self._store.call(call_id)
+        if call is not None and call.ended is not None:
+            return call
+        future: asyncio.Future[Call] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(call_id, []).append(future)
+        try:
+            async with asyncio.timeout(timeout):
+                return await future
+        except TimeoutError:
+            return None
+        finally:
+            waiters = self._waiting.get(call_id, [])
+            if future in waiters:
+                waiters.remove(future)
+            if not waiters:
+                self._waiting.pop(call_id, None)
+
+    def saw(self, call: Call) -> None:
+        if call.ended is None:
+            return
+        for future in self._waiting.pop(call.id, []):
+            if not future.done():
+                future.set_result(call)
+
+    def recheck(self) -> None:
+        for call_id in list(self._waiting):
+            call = self._store.call(call_id)
+            if call is not None:
+                self.saw(call)
+
+
+class Queue:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        emit: Emit,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.policy = config.queue
+        self._store = store
+        self._emit = emit
+        self._clock = clock
+        self.calls = Calls(store)
+        self.senders: list[Sender] = []
+        self.jobs: JobStore | None = None
+        self.sending = False  # this process holds the queue lock and places the calls
+        self._lock_file: int | None = None
+        self._unfinished: dict[int, Job] = {}
+        self._tries: dict[int, asyncio.Task[None]] = {}  # job id -> its try in progress
+        self._busy: dict[str, int] = {}  # sender name -> calls in progress
+        self._numbers: set[str] = set()  # dial keys in a call now
+        self._cancelling: set[int] = set()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.jobs = JobStore(self.config.queue_db)
+        self.sending = self._take_lock()
+        if self.sending:
+            self._recover()
+            keep = self.jobs.referenced_spool_files()
+            await asyncio.to_thread(spool.remove_orphans, self.config.spool, keep, self._clock())
+        self._unfinished = {j.id: j for j in self.jobs.unfinished()}
+        self._emit([JobChanged(j) for j in self.jobs.recent()])
+        subscription = self._store.subscribe()
+        self._tasks.append(asyncio.create_task(self._follow_calls(subscription)))
+        if self.sending:
+            self._tasks.append(asyncio.create_task(self._run(), name="queue"))
+
+    async def stop(self) -> None:
+        """Stop placing calls; a call in progress is hung up and its job tried again later."""
+        for task in self._tries.values():
+            task.cancel()
+        await asyncio.gather(*self._tries.values(), return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.jobs is not None:
+            self.jobs.close()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
+
+    def _take_lock(self) -> bool:
+        """One process places the calls of a queue; another one only watches it."""
+        path = self.config.data_dir / "queue.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            log.warning("another faxtui engine is sending this queue (%s)", path)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_file = fd
+        return True
+
+    def _recover(self) -> None:
+        """Jobs left in a call by a process that died: that try was interrupted."""
+        assert self.jobs is not None
+        now = self._clock()
+        for job in self.jobs.unfinished():
+            if job.state.in_call:
+                why = "faxtui stopped during the call"
+                self._save(self._end_try(job, Outcome(Result.FAILED, "interrupted", why), now))
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                self._dispatch()
+            except Exception:  # a bug must not stop the queue for good
+                log.exception("queue dispatch failed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await self._wake.wait()
+
+    def _dispatch(self) -> None:
+        now = self._clock()
+        due = sorted(
+            (j for j in self._unfinished.values()
+             if j.state in (JobState.QUEUED, JobState.RETRY_WAIT) and j.id not in self._tries),
+            key=lambda j: (-j.priority, j.next_try or j.created, j.id),
+        )  # fmt: skip
+        for job in due:
+            if job.kill_time is not None and now >= job.kill_time:
+                self._save(replace(job, state=JobState.FAILED, reason="kill_time",
+                                   detail=describe("kill_time").text, updated=now))  # fmt: skip
+                continue
+            if (job.next_try or 0) > now or dial_key(job.number) in self._numbers:
+                continue
+            sender = self._free_sender(job)
+            if sender is not None:
+                self._begin(job, sender)
+
+    def _senders_for(self, via: str) -> list[Sender]:
+        if not via:
+            return self.senders
+        return [s for s in self.senders if via in (s.kind, s.name)]
+
+    def _free_sender(self, job: Job) -> Sender | None:
+        for sender in self._senders_for(job.via):
+            if sender.ready and self._busy.get(sender.name, 0) < sender.capacity:
+                return sender
+        return None
+
+    def _begin(self, job: Job, sender: Sender) -> None:
+        now = self._clock()
+        call_id = sender.call_id(job, len(job.attempts) + 1)
+        job = replace(
+            job,
+            state=JobState.DIALING,
+            attempts=(*job.attempts, Attempt(now, sender.name, call_id)),
+            next_try=None,
+            updated=now,
+        )
+        self._save(job)  # committed before the call is placed
+        self._busy[sender.name] = self._busy.get(sender.name, 0) + 1
+        self._numbers.add(dial_key(job.number))
+        task = asyncio.create_task(self._try(job, sender, call_id), name=f"job {job.id}")
+        self._tries[job.id] = task
+        task.add_done_callback(lambda _: self._tries.pop(job.id, None))
+
+    async def _try(self, job: Job, sender: Sender, call_id: str) -> None:
+        try:
+            outcome = await sender.send(job, call_id)
+        except asyncio.CancelledError:
+            if job.id in self._cancelling:
+                outcome = Outcome(Result.FAILED, "cancelled", "cancelled by the operator")
+            else:
+                outcome = Outcome(Result.FAILED, "interrupted", "faxtui stopped")
+                self._finish(job.id, outcome)
+                raise
+        except Exception as exc:
+            log.exception("sending job %s failed", job.id)
+            outcome = Outcome(Result.FAILED, "local_error", f"internal error: {exc!r}")
+        finally:
+            self._busy[sender.name] -= 1
+            self._numbers.discard(dial_key(job.number))
+            self._wake.set()
+        self._finish(job.id, outcome)
+
+    def _finish(self, job_id: int, outcome: Outcome) -> None:
+        job = self._unfinished.get(job_id)
+        if job is None:
+            return
+        cancelled = job_id in self._cancelling
+        self._cancelling.discard(job_id)
+        job = self._end_try(job, outcome, self._clock())
+        if cancelled:
+            job = replace(job, state=JobState.CANCELLED, next_try=None)
+        self._save(job)
+
+    def _end_try(self, job: Job, outcome: Outcome, now: float) -> Job:
+        last = replace(
+            job.attempts[-1],
+            ended=now,
+            result=outcome.result,
+            reason=outcome.reason,
+            detail=outcome.detail,
+            pages=outcome.pages,
+        )
+        job = replace(job, attempts=(*job.attempts[:-1], last), updated=now)
+        verdict = after_try(job, outcome.result, outcome.reason, now, self.policy)
+        detail = (
+            outcome.detail if verdict.reason == outcome.reason else describe(verdict.reason).text
+        )
+        return replace(
+            job, state=verdict.state, next_try=verdict.next_try, reason=verdict.reason,
+            detail=detail,
+        )  # fmt: skip
+
+    def _save(self, job: Job) -> None:
+        assert self.jobs is not None
+        self.jobs.save(job)
+        if job.state.final:
+            self._unfinished.pop(job.id, None)
+        else:
+            self._unfinished[job.id] = job
+        self._emit([JobChanged(job)])
+
+    # --- the calls of the jobs --------------------------------------------------------------
+
+    async def _follow_calls(self, subscription: Subscription) -> None:
+        async for batch in subscription:
+            for change in batch:
+                if isinstance(change, CallChange):
+                    self.calls.saw(change.call)
+                    self._dialled(change.call)
+                elif isinstance(change, Resync):
+                    self.calls.recheck()
+
+    def _dialled(self, call: Call) -> None:
+        """A job's call got through to a fax machine: dialing becomes sending."""
+        if call.phase in (Phase.A, Phase.E) or call.ended is not None:
+            return
+        for job in self._unfinished.values():
+            if job.state is JobState.DIALING and job.attempts[-1].call_id == call.id:
+                self._save(replace(job, state=JobState.SENDING, updated=self._clock()))
+                return
+
+    # --- commands ---------------------------------------------------------------------------
+
+    async def submit(self, new: NewJob) -> Job:
+        """Convert the files, write the spool file, then add the job: all or nothing."""
+        if not new.number.strip() or not re.fullmatch(r"[0-9+*#()\-. /wW,]+", new.number):
+            raise QueueError(f"{new.number!r} is not a fax number")
+        if not new.files:
+            raise QueueError("no files to send")
+        if new.via and not self._senders_for(new.via):
+            have = ", ".join(s.name for s in self.senders) or "none configured"
+            raise QueueError(f"no sender {new.via!r} (senders: {have})")
+        resolution = new.resolution or self.policy.resolution
+        if resolution not in ("fine", "standard"):
+            raise QueueError(f"resolution {resolution!r}: use fine or standard")
+        try:
+            pages = await asyncio.to_thread(spool.convert, new.files)
+            target = await asyncio.to_thread(
+                spool.write, pages, self.config.spool, resolution=resolution
+            )
+        except DocumentError as exc:
+            raise QueueError(str(exc)) from None
+        except OSError as exc:
+            where = self.config.spool
+            raise QueueError(f"cannot write to the spool {where}: {exc.strerror}") from None
+        now = self._clock()
+        job = Job(
+            id=0,
+            number=new.number.strip(),
+            spool=str(target),
+            pages=len(pages),
+            documents=new.files,
+            resolution=resolution,
+            via=new.via,
+            cover=new.cover,
+            owner=new.owner or _user(),
+            priority=new.priority,
+            created=now,
+            updated=now,
+            max_tries=self.policy.max_tries,
+            kill_time=now + self.policy.kill_after,
+        )
+        return self._add(job)
+
+    def _add(self, job: Job) -> Job:
+        assert self.jobs is not None
+        job = self.jobs.add(job)
+        self._unfinished[job.id] = job
+        self._emit([JobChanged(job)])
+        self._wake.set()
+        return job
+
+    def _get(self, job_id: int) -> Job:
+        assert self.jobs is not None
+        job = self._unfinished.get(job_id) or self.jobs.get(job_id)
+        if job is None:
+            raise QueueError(f"no job {job_id}")
+        return job
+
+    def cancel(self, job_id: int) -> Job:
+        job = self._get(job_id)
+        if job.state.final:
+            raise QueueError(f"job {job_id} is {job.state} already")
+        task = self._tries.get(job_id)
+        if task is not None:  # in a call: hang up; the try ends as cancelled
+            self._cancelling.add(job_id)
+            task.cancel()
+            return job
+        job = replace(job, state=JobState.CANCELLED, next_try=None, reason="cancelled",
+                      detail=describe("cancelled").text, updated=self._clock())  # fmt: skip
+        self._save(job)
+        return job
+
+    def hold(self, job_id: int) -> Job:
+        job = self._get(job_id)
+        if job.state not in (JobState.QUEUED, JobState.RETRY_WAIT):
+            raise QueueError(f"job {job_id} is {job.state}: only a waiting job can be held")
+        job = replace(job, state=JobState.HELD, updated=self._clock())
+        self._save(job)
+        return job
+
+    def release(self, job_id: int) -> Job:
+        job = self._get(job_id)
+        if job.state is not JobState.HELD:
+            raise QueueError(f"job {job_id} is {job.state}, not held")
+        job = replace(job, state=JobState.QUEUED, updated=self._clock())
+        self._save(job)
+        self._wake.set()
+        return job
+
+    def retry(self, job_id: int) -> Job:
+        """Try now: a waiting, held or failed job (a failed one gets one more try)."""
+        job = self._get(job_id)
+        if job.state in (JobState.DONE, JobState.CANCELLED) or job.state.in_call:
+            raise QueueError(f"job {job_id} is {job.state}: use resend for a new job")
+        now = self._clock()
+        tries = max(job.max_tries, job.tries + 1)
+        kill = max(job.kill_time or now, now + self.policy.kill_after)
+        job = replace(job, state=JobState.QUEUED, next_try=now, max_tries=tries,
+                      kill_time=kill, updated=now)  # fmt: skip
+        self._save(job)
+        self._wake.set()
+        return job
+
+    async def resend(self, job_id: int) -> Job:
+        """A new job with the same pages and number."""
+        old = self._get(job_id)
+        if not old.state.final:
+            raise QueueError(f"job {job_id} is {old.state}: only a finished job can be resent")
+        try:
+            target = await asyncio.to_thread(spool.copy_of, Path(old.spool), self.config.spool)
+        except OSError as exc:
+            raise QueueError(f"job {job_id}: its spool file is gone ({exc.strerror})") from None
+        now = self._clock()
+        job = replace(
+            old, id=0, spool=str(target), state=JobState.QUEUED, created=now, updated=now,
+            next_try=None, attempts=(), reason="", detail="", resent_from=old.id,
+            max_tries=self.policy.max_tries, kill_time=now + self.policy.kill_after,
+            owner=_user(),
+        )  # fmt: skip
+        return self._add(job)
+
+    def find(self, ids: Sequence[int]) -> list[Job]:
+        return [self._get(i) for i in ids]
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
