@@ -18,9 +18,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from faxtui import __version__, heap, logs, modem_cli
+from faxtui import __version__, heap, logs, modem_cli, queue_cli
 from faxtui.config import AmiServer, Config, ConfigError, ModemConfig, Secret, load, state_dir
-from faxtui.engine import Engine
+from faxtui.engine import JOB_ACTIONS, Engine, EngineApi
 from faxtui.model import Call, CallChange, Resync, SourceChange
 from faxtui.records import call_record, same_call_facts, source_record
 
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true")
 
     modem_cli.add_commands(sub, lambda p: _common(p, top=False))
+    queue_cli.add_commands(sub, lambda p: _common(p, top=False))
     return parser
 
 
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     secrets_known = [s.secret.reveal() for s in config.ami]
     level = logging.DEBUG if args.debug else logging.WARNING
-    if command in ("tui", "demo"):
+    if command in ("tui", "demo", "serve"):
         logs.setup(secrets=secrets_known, file=state_dir() / "faxtui.log", level=level)
     else:
         logs.setup(secrets=secrets_known, level=level)
@@ -102,13 +103,23 @@ def main(argv: list[str] | None = None) -> int:
         "watch": run_watch,
         "doctor": run_doctor,
         "history": run_history,
-        "send": modem_cli.run_send,
+        "send": run_send,
         "answer": modem_cli.run_answer,
+        "queue": queue_cli.run_queue,
+        "serve": queue_cli.run_serve,
+        **{action: queue_cli.run_job_command for action in JOB_ACTIONS},
     }
     try:
         return handlers[command](args, config)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+
+def run_send(args: argparse.Namespace, config: Config) -> int:
+    """With --modem: straight through that modem; without: into the queue."""
+    if args.modem:
+        return modem_cli.run_send(args, config)
+    return queue_cli.run_send(args, config)
 
 
 def _config(args: argparse.Namespace, *, demo: bool) -> Config:
@@ -125,11 +136,15 @@ def _config(args: argparse.Namespace, *, demo: bool) -> Config:
 def run_tui(args: argparse.Namespace, config: Config) -> int:
     from faxtui.ui.app import FaxApp
 
-    if not config.ami:
+    from faxtui.remote import RemoteEngine
+    from faxtui.service import engine_running
+
+    attach = engine_running(config.socket)  # `faxtui serve` runs: watch and command it
+    if not attach and not (config.ami or config.modems):
         print(
-            "faxtui: no AMI server configured. Add an [[ami]] table to "
+            "faxtui: nothing to watch: add an [[ami]] or [[modem]] table to "
             f"{args.config or '~/.config/faxtui/config.toml'} (see the README), "
-            "or try `faxtui demo`.",
+            "start `faxtui serve`, or try `faxtui demo`.",
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -137,7 +152,11 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
         from faxtui.ui import theming
 
         theming.remember_theme(args.theme)  # before FaxApp() reads the remembered theme
-    engine = Engine(config, read_only=args.read_only)
+    engine: EngineApi = (
+        RemoteEngine(config.socket, read_only=args.read_only)
+        if attach
+        else Engine(config, read_only=args.read_only)
+    )
     app = FaxApp(
         engine,
         theme=args.theme or config.ui.theme,

@@ -141,12 +141,21 @@ class QueueConfig:
 
 
 @dataclass(frozen=True)
+class ServeConfig:
+    """Who may use the engine's socket (`faxtui serve`): its group and mode."""
+
+    group: str = ""  # e.g. "fax"; "" = the serving user's own group
+    mode: int = 0o660
+
+
+@dataclass(frozen=True)
 class Config:
     ami: tuple[AmiServer, ...] = ()
     modems: tuple[ModemConfig, ...] = ()
     ui: UiConfig = UiConfig()
     health: HealthConfig = HealthConfig()
     queue: QueueConfig = QueueConfig()
+    serve: ServeConfig = ServeConfig()
     data_dir: Path = field(default_factory=default_data_dir)
     files: tuple[Path, ...] = ()  # the files this was read from
     warnings: tuple[str, ...] = ()
@@ -181,6 +190,7 @@ _TOP = {
     "ui": dict,
     "health": dict,
     "queue": dict,
+    "serve": dict,
     "ami": list,
     "modem": list,
 }
@@ -208,6 +218,7 @@ _MODEM = {
     "baudrate": int,
     "flow_control": str,
 }
+_SERVE = {"socket_group": str, "socket_mode": str}
 _AMI = {
     "name": str,
     "host": str,
@@ -330,7 +341,7 @@ def _read(path: Path) -> tuple[_Source, dict[str, Any]]:
         spot = f"{path}:{m.group(1)}:{m.group(2)}" if m else str(path)
         raise ConfigError(f"{spot}: {msg}") from None
     _check_table(src, "", None, data, _TOP)
-    for name, schema in (("ui", _UI), ("health", _HEALTH), ("queue", _QUEUE)):
+    for name, schema in (("ui", _UI), ("health", _HEALTH), ("queue", _QUEUE), ("serve", _SERVE)):
         if name in data:
             _check_table(src, name, None, data[name], schema)
     for table, schema in (("ami", _AMI), ("modem", _MODEM)):
@@ -415,6 +426,7 @@ def load(
         interval=float(get("health.interval", HealthConfig.interval)),
     )
     queue = _queue(merged)
+    serve = ServeConfig(group=get("serve.socket_group", ""), mode=_socket_mode(merged))
     data_dir = env.get("FAXTUI_DATA_DIR") or get("data_dir", None)
     config = Config(
         ami=tuple(servers),
@@ -422,6 +434,7 @@ def load(
         ui=ui,
         health=health,
         queue=queue,
+        serve=serve,
         data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
         files=tuple(paths),
         warnings=tuple(warnings),
@@ -429,6 +442,16 @@ def load(
     for key, value in (overrides or {}).items():
         config = _override(config, key, value)
     return config
+
+
+def _socket_mode(merged: dict[str, tuple[_Source, Any]]) -> int:
+    if "serve.socket_mode" not in merged:
+        return ServeConfig.mode
+    src, value = merged["serve.socket_mode"]
+    if not re.fullmatch(r"0?[0-7]{3}", value) or int(value, 8) & 0o007:
+        where = _where(src, "serve", None, "socket_mode")
+        raise ConfigError(f'{where}: an octal mode with nothing for others, e.g. "0660"')
+    return int(value, 8)
 
 
 def _queue(merged: dict[str, tuple[_Source, Any]]) -> QueueConfig:

@@ -76,16 +76,40 @@ class CommandResult:
     data: Any = None
 
 
+class EngineApi(Protocol):
+    """What the TUI and the commands use: an Engine here, or a RemoteEngine on its socket."""
+
+    read_only: bool
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def snapshot(self) -> Snapshot: ...
+
+    def subscribe(self) -> Subscription: ...
+
+    async def command(self, command: Command) -> CommandResult: ...
+
+    async def history(self, text: str = "", limit: int = 500) -> list[Call]: ...
+
+    async def call_events(self, call_id: str) -> list[RawEvent]: ...
+
+
 class Engine:
     def __init__(
         self,
         config: Config,
         *,
         read_only: bool = False,
+        connect: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``connect=False``: the store and the queue only, no sources and no senders (the
+        commands that change the queue without a running engine)."""
         self.config = config
         self.read_only = read_only
+        self.connect = connect
         self._clock = clock
         self.store: Store | None = None
         self.sources: list[Source] = []
@@ -96,6 +120,10 @@ class Engine:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self.store = Store(self.config.history_db, defer=loop.call_soon)
+        self.queue = Queue(self.config, self.store, self._emit, clock=self._clock)
+        if not self.connect:
+            await self.queue.start()
+            return
         for server in self.config.ami:
             source = AmiSource(server, self._emit, clock=self._clock)
             self._ami[server.name] = source
@@ -109,7 +137,6 @@ class Engine:
         self.sources.append(HealthSource(self.config.health, self._emit, clock=self._clock))
         for each in self.sources:
             each.start()
-        self.queue = Queue(self.config, self.store, self._emit, clock=self._clock)
         self.queue.senders = [
             *(ModemSender(m, self.queue.calls) for m in self._modems.values()),
             *(AsteriskSender(a, self.queue.calls) for a in self._ami.values() if a.server.can_send),

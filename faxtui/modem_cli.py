@@ -30,14 +30,24 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: Any) -> None:
-    send = sub.add_parser("send", help="send a fax through a Class 1 modem now")
+    send = sub.add_parser(
+        "send",
+        help="queue a fax (or, with --modem, send it through a Class 1 modem now)",
+        description="Queue documents for a number; the engine sends them with retries. "
+        "With --modem the fax goes out at once through that modem, without the queue.",
+    )
     common(send)
-    send.add_argument("files", nargs="+", type=Path, metavar="FILE", help="TIFF, PBM or PNG")
-    send.add_argument("--modem", required=True, help="a [[modem]] name or a serial device")
+    send.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                      help="text, PDF, TIFF, PNG, JPEG, PBM...")  # fmt: skip
     send.add_argument("--to", required=True, metavar="NUMBER", help="the number to dial")
-    send.add_argument("--resolution", choices=["fine", "standard"], default="fine")
+    send.add_argument("--via", help="queue: modem, asterisk, or a sender's name")
+    send.add_argument("--resolution", choices=["fine", "standard"], default=None)
+    send.add_argument("--cover", metavar="SUBJECT", help="queue: add a cover page")
+    send.add_argument("--priority", type=int, default=0, help="queue: higher goes first")
+    send.add_argument("--wait", action="store_true", help="queue: follow the job to its end")
     send.add_argument("--json", action="store_true", help="one JSON object per line")
-    send.add_argument("--trace", action="store_true", help="also show the AT commands")
+    send.add_argument("--modem", help="send now through this [[modem]] name or serial device")
+    send.add_argument("--trace", action="store_true", help="--modem: also show AT commands")
 
     answer = sub.add_parser("answer", help="answer fax calls on a Class 1 modem until stopped")
     common(answer)
@@ -134,7 +144,7 @@ def run_send(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     printer = Printer(as_json=args.json, trace=args.trace)
     modem_conf = modem_config(config, args.modem)
-    resolution = Resolution.FINE if args.resolution == "fine" else Resolution.STANDARD
+    resolution = Resolution.STANDARD if args.resolution == "standard" else Resolution.FINE
 
     async def go() -> int:
         modem = FaxModem(modem_conf, inbox=config.inbox, emit=printer)

@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from faxtui import heap
-from faxtui.engine import Engine, Reconnect
+from faxtui.engine import EngineApi, Reconnect
 from faxtui.model import (
     Call,
     CallChange,
@@ -55,7 +55,7 @@ class FaxApp(App[int]):
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineApi,
         *,
         theme: str = "faxtui-dark",
         linger: float = 60.0,
