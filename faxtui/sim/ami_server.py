@@ -292,6 +292,7 @@ class AmiSimulator:
         self.muted = False  # True: answer nothing and send no events (a frozen Asterisk)
         self.auth_failure_delay = 1.0
         self.received: collections.Counter[str] = collections.Counter()  # actions, by name
+        self.actions: list[dict[str, str | list[str]]] = []  # the first 10,000, as sent
         self._seq = 0
         self._chan_seq = 0x10
         self._fax_seq = 0
@@ -527,6 +528,8 @@ class AmiSimulator:
         """Answer one action; False closes the connection."""
         name = _one(action, "Action")
         self.received[name.lower()] += 1
+        if len(self.actions) < 10_000:
+            self.actions.append(dict(action))
         if self.muted:
             return True  # a hung server: the socket stays open, nothing answers
         if not name:

@@ -114,6 +114,8 @@ async def fax_application(
                 await sim.sleep(plan.page_seconds / 2)
                 return _dropped(sim, chan, receive, files, plan, fax)
             await sim.sleep(plan.page_seconds)
+            if chan.vars.get("__hangup_requested"):  # AMI Hangup: the line goes mid-fax
+                return _dropped(sim, chan, receive, files, plan, fax)
             fax.bad_lines += plan.bad_lines
             await sim.sleep(0.8)  # MPS or EOP, then MCF: only now does the page count
             fax.pages_done = page
@@ -402,7 +404,7 @@ async def originate(
     respond(True, 4, one)
     plan = FaxPlan(
         remote_id=f"+1 {number}",
-        pages=max(1, len(files)),
+        pages=max(2 if outcome == "dropped" else 1, len(files)),  # dropped: during page 2
         drop_during_page=2 if outcome == "dropped" else 0,
         t38_fails=outcome == "t38-failed",
     )
