@@ -28,6 +28,9 @@ from faxtui.model import (
     Change,
     Health,
     HealthChange,
+    Job,
+    JobChange,
+    JobState,
     LinkState,
     Resync,
     SourceChange,
@@ -35,6 +38,7 @@ from faxtui.model import (
 )
 from faxtui.store import Subscription
 from faxtui.t30.reasons import describe
+from faxtui.text import plain
 from faxtui.ui import theming
 from faxtui.ui.format import DEFAULT_STYLES, summary
 from faxtui.ui.screens.base import LiveScreen
@@ -80,6 +84,7 @@ class FaxApp(App[int]):
         self.calls: dict[str, Call] = {}
         self.sources: dict[str, SourceState] = {}
         self.health: Health | None = None
+        self.jobs: dict[int, Job] = {}
         self.styles_ = DEFAULT_STYLES
         self._pending: dict[object, Change] = {}
         self._flush_timer: object | None = None
@@ -155,6 +160,7 @@ class FaxApp(App[int]):
         self.calls = {c.id: c for c in snapshot.calls if self._showable(c, time.time())}
         self.sources = {s.name: s for s in snapshot.sources}
         self.health = snapshot.health
+        self.jobs = {j.id: j for j in snapshot.jobs}
         self._render_all()
 
     async def _follow(self, subscription: Subscription) -> None:
@@ -167,6 +173,8 @@ class FaxApp(App[int]):
                         self._pending[("source", state.name)] = change
                     case HealthChange():
                         self._pending["health"] = change
+                    case JobChange(job=job):
+                        self._pending[("job", job.id)] = change
                     case Resync():
                         self._pending.clear()
                         self._take_snapshot()
@@ -184,6 +192,7 @@ class FaxApp(App[int]):
         self._last_flush = time.monotonic()
         pending, self._pending = self._pending, {}
         changed: list[Call] = []
+        jobs: list[Job] = []
         sources_changed = False
         for change in pending.values():
             match change:
@@ -197,9 +206,15 @@ class FaxApp(App[int]):
                     sources_changed = True
                 case HealthChange(health=health):
                     self.health = health
+                case JobChange(job=job):
+                    self._note_job(self.jobs.get(job.id), job)
+                    self.jobs[job.id] = job
+                    jobs.append(job)
         with self.batch_update():
             for screen in self._live_screens():
                 screen.engine_update(changed, sources_changed)
+                if jobs:
+                    screen.jobs_update(jobs)
 
     def _note_transition(self, before: Call | None, after: Call) -> None:
         if after.ended is None or (before is not None and before.ended is not None):
@@ -218,6 +233,24 @@ class FaxApp(App[int]):
                     timeout=10,
                     markup=False,
                 )
+            if self.bell_on_failure:
+                self.bell()
+
+    def _note_job(self, before: Job | None, after: Job) -> None:
+        """A toast when a job is done or has failed for good (and the bell, if asked)."""
+        if not after.state.final or (before is not None and before.state.final):
+            return
+        if before is None and after.state.final:
+            return  # an old job seen for the first time
+        who = f"job {after.id} to {plain(after.number)}"
+        if after.state is JobState.DONE:
+            if self.notify_on == "all":
+                self.notify(f"{who}: {after.pages} page(s) sent", title="Fax sent", markup=False)
+        elif after.state is JobState.FAILED:
+            reason = describe(after.reason)
+            if self.notify_on != "none":
+                self.notify(f"{who}: {reason.text}. {reason.hint}", title="Fax job failed",
+                            severity="error", timeout=10, markup=False)  # fmt: skip
             if self.bell_on_failure:
                 self.bell()
 
@@ -241,6 +274,7 @@ class FaxApp(App[int]):
     def _render_all(self) -> None:
         for screen in self._live_screens():
             screen.engine_update(list(self.calls.values()), True)
+            screen.jobs_update(list(self.jobs.values()))
 
     def _live_screens(self) -> list[LiveScreen]:
         """Mounted screens that show engine state (they get every batch of changes)."""

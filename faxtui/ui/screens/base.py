@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.screen import Screen
 
-from faxtui.model import Call
+from faxtui.model import Call, Job
 from faxtui.ui.format import Styles
 
 if TYPE_CHECKING:
@@ -22,6 +22,9 @@ class LiveScreen(Screen[None]):
 
     def engine_update(self, changed: list[Call], sources_changed: bool) -> None:
         """Calls that changed since the last update (at most ten times a second)."""
+
+    def jobs_update(self, changed: list[Job]) -> None:
+        """Jobs of the queue that changed (batched with the calls)."""
 
     def engine_tick(self, now: float, removed: bool) -> None:
         """Once a second; ``removed`` when finished calls left the live set."""
