@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "answer": modem_cli.run_answer,
         "queue": queue_cli.run_queue,
         "serve": queue_cli.run_serve,
+        "selftest": queue_cli.run_selftest,
         **{action: queue_cli.run_job_command for action in JOB_ACTIONS},
     }
     try:
@@ -134,10 +135,9 @@ def _config(args: argparse.Namespace, *, demo: bool) -> Config:
 
 
 def run_tui(args: argparse.Namespace, config: Config) -> int:
-    from faxtui.ui.app import FaxApp
-
     from faxtui.remote import RemoteEngine
     from faxtui.service import engine_running
+    from faxtui.ui.app import FaxApp
 
     attach = engine_running(config.socket)  # `faxtui serve` runs: watch and command it
     if not attach and not (config.ami or config.modems):
@@ -173,7 +173,7 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
     """The real TUI on simulators: an Asterisk (AMI on a loopback port, through the real AMI
     source) and a Class 1 fax modem (a pty, through the real modem driver)."""
     from faxtui.sim.ami_server import AmiSimulator, SimUser
-    from faxtui.sim.demo import MODEM, run_modem_line, write_documents
+    from faxtui.sim.demo import MODEM, loop_back, run_modem_line, write_documents
     from faxtui.sim.modem import SimModem
     from faxtui.sim.scenarios import run_scenarios
     from faxtui.ui.app import FaxApp
@@ -200,6 +200,7 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
         await run_scenarios(sim, ["mix"], loop=True)
         await modem.start()  # before the engine opens its device
         line.append(asyncio.create_task(run_modem_line(engine, modem, documents, seed=args.seed)))
+        line.append(asyncio.create_task(loop_back(modem)))
 
     async def stop_simulators() -> None:
         for task in line:

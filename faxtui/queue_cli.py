@@ -51,6 +51,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], commo
         common(parser)
         parser.add_argument("ids", nargs="+", type=int, metavar="ID")
         parser.add_argument("--json", action="store_true")
+    selftest = sub.add_parser("selftest", help="send a test page to a loop number, wait for it")
+    common(selftest)
+    selftest.add_argument("--to", required=True, metavar="NUMBER",
+                          help="a number that sends faxes back to this server")  # fmt: skip
+    selftest.add_argument("--via", help="modem, asterisk, or a sender's name")
+    selftest.add_argument("--timeout", type=float, default=600.0, help="seconds (600)")
+    selftest.add_argument("--json", action="store_true", help="the report as JSON")
     serve = sub.add_parser("serve", help="run the engine headless, its API on a Unix socket")
     common(serve)
     serve.add_argument("--socket", help="listen here instead of <data_dir>/engine.sock")
@@ -221,6 +228,32 @@ def run_job_command(args: argparse.Namespace, config: Config) -> int:
         else:
             print(f"faxtui: {plain(result.message)}", file=sys.stdout if result.ok else sys.stderr)
         return EXIT_OK if result.ok else EXIT_USAGE
+
+    return _run(go)
+
+
+# --- selftest -------------------------------------------------------------------------------
+
+
+def run_selftest(args: argparse.Namespace, config: Config) -> int:
+    from faxtui.selftest import run_selftest as selftest
+
+    def progress(words: str) -> None:
+        if not args.json:
+            print(f"{time.strftime('%H:%M:%S')} {plain(words)}", flush=True)
+
+    async def go() -> int:
+        async with engine_for(config, sending=True) as engine:
+            report = await selftest(
+                engine, args.to, [config.inbox], via=args.via or "", timeout=args.timeout,
+                work=config.data_dir / "selftest", progress=progress,
+            )  # fmt: skip
+        if args.json:
+            print(json.dumps(report.as_dict()))
+        else:
+            mark = "ok" if report.ok else "FAILED"
+            print(f"selftest {mark}: {plain(report.message)}")
+        return EXIT_OK if report.ok else EXIT_FAILED
 
     return _run(go)
 

@@ -117,3 +117,32 @@ async def _place(
         return None
     async with asyncio.timeout(CALL_LIMIT):
         return await sim.call_after(before)  # once the driver has dialled
+
+
+LOOP_NUMBER = "5550199"  # the demo's loop: a fax sent here comes back in (faxtui selftest)
+
+
+async def loop_back(sim: SimModem) -> None:
+    """Forever: what the far end of LOOP_NUMBER received, it sends back to us."""
+    seen = len(sim.calls)
+    returns: set[asyncio.Task[None]] = set()
+    while True:
+        call = await sim.call_after(seen)
+        seen += 1
+        if not call.incoming and call.number == LOOP_NUMBER:
+            task = asyncio.create_task(_return(sim, call))
+            returns.add(task)
+            task.add_done_callback(returns.discard)
+
+
+async def _return(sim: SimModem, call: Call) -> None:
+    await call.wait(timeout=CALL_LIMIT)
+    pages = call.received
+    if not pages:
+        return
+    far = FarEnd(options=Options(local_id="faxtui loop"), number=LOOP_NUMBER, name="Loop")
+    while True:  # the modem may be busy with another call: ring again until it answers
+        await asyncio.sleep(2.0)
+        answered = await sim.ring(pages, far_end=far)
+        if answered.outcome != "rejected":
+            return
