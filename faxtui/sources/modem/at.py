@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -248,8 +249,9 @@ class AtPort:
     ) -> None:
         """Send data with DLE doubling and DLE ETX, as fast as the modem takes it.
 
-        Written in chunks from a worker thread: the kernel holds the writer back while the
-        modem says XOFF (or drops CTS), and the event loop goes on meanwhile.
+        Written from the event loop, a chunk at a time, whenever the port has room: while
+        the modem says XOFF (or drops CTS) the kernel reports no room and nothing runs.
+        (pyserial's own write retries EAGAIN at once, in a loop: seconds of CPU a page.)
         """
         self.trace(True, f"data [{len(data)} bytes] DLE ETX")
         port = self._serial
@@ -259,11 +261,12 @@ class AtPort:
         try:
             if xonxoff:
                 port.xonxoff = True  # only now: elsewhere 0x11 and 0x13 are data
+            fd = port.fileno()
             for offset in range(0, len(data), CHUNK):
-                await asyncio.to_thread(port.write, dle_escape(data[offset : offset + CHUNK]))
+                await _write_all(fd, dle_escape(data[offset : offset + CHUNK]))
                 if progress is not None:
                     progress(min(offset + CHUNK, len(data)))
-            await asyncio.to_thread(port.write, DLE_ETX)
+            await _write_all(fd, DLE_ETX)
             await asyncio.to_thread(port.flush)
         except (serial.SerialException, OSError) as exc:
             self._lose(f"the port went away ({exc})")
@@ -278,6 +281,29 @@ class AtPort:
         self.trace(True, "<CAN> (abort)")
         with contextlib.suppress(ModemGone):
             self.write(CAN)
+
+
+async def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to a non-blocking descriptor, waiting for room as needed."""
+    loop = asyncio.get_running_loop()
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+            continue
+        except BlockingIOError:
+            pass
+        room: asyncio.Future[None] = loop.create_future()
+        loop.add_writer(fd, _resolve, room)
+        try:
+            await room
+        finally:
+            loop.remove_writer(fd)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _explain(device: str, exc: serial.SerialException) -> str:
