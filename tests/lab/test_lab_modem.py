@@ -17,7 +17,7 @@ from faxtui.model import CallClosed, CallRaw, FaxEvent, Result
 from faxtui.sources.modem.modem import FaxModem
 from faxtui.t30.dis import Resolution
 from faxtui.t30.engine import Finished
-from tests.lab.conftest import Lab, lab_page
+from tests.lab.pair import Lab, lab_page
 
 pytestmark = pytest.mark.lab
 BUSY = 6.0  # a reset (ATZ) makes iaxmodem reject calls for 5 s
