@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from faxtui import __version__, heap, logs, modem_cli, queue_cli
+from faxtui import __version__, heap, logs, modem_cli, preview_cli, queue_cli
 from faxtui.config import AmiServer, Config, ConfigError, ModemConfig, Secret, load, state_dir
 from faxtui.engine import JOB_ACTIONS, Engine, EngineApi
 from faxtui.model import Call, CallChange, Resync, SourceChange
@@ -80,12 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     modem_cli.add_commands(sub, lambda p: _common(p, top=False))
     queue_cli.add_commands(sub, lambda p: _common(p, top=False))
+    preview_cli.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command or "tui"
+    if command == "preview":  # needs no configuration: a broken one must not stop it
+        return preview_cli.run(args)
     try:
         config = _config(args, demo=command == "demo")
     except ConfigError as exc:
