@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -129,6 +129,7 @@ class Store:
         self._sources: dict[str, SourceState] = {}
         self._health: Health | None = None
         self._jobs: dict[int, Job] = {}
+        self._finished_jobs: OrderedDict[int, None] = OrderedDict()
         self._subscribers: set[Subscription] = set()
         self._unsaved: list[tuple[Call, list[RawEvent]]] = []
         self._flush_scheduled = False
@@ -268,11 +269,12 @@ class Store:
     def _job(self, job: Job) -> Change | None:
         if self._jobs.get(job.id) == job:
             return None
-        self._jobs.pop(job.id, None)
-        self._jobs[job.id] = job  # last changed last: the oldest finished ones leave first
-        finished = [j.id for j in self._jobs.values() if j.state.final]
-        for job_id in finished[: max(0, len(finished) - RECENT_JOBS)]:
-            del self._jobs[job_id]
+        self._jobs[job.id] = job
+        self._finished_jobs.pop(job.id, None)
+        if job.state.final:  # the oldest finished ones leave first
+            self._finished_jobs[job.id] = None
+            if len(self._finished_jobs) > RECENT_JOBS:
+                del self._jobs[self._finished_jobs.popitem(last=False)[0]]
         return JobChange(job)
 
     def _replace(self, call: Call, updates: dict[str, Any]) -> Change:

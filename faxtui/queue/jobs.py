@@ -85,10 +85,7 @@ class JobStore:
         return [Job.from_dict(json.loads(r[0])) for r in rows]
 
     def referenced_spool_files(self) -> set[str]:
-        return {
-            Job.from_dict(json.loads(r[0])).spool
-            for r in self._db.execute("SELECT record FROM jobs")
-        }
+        return {r[0] for r in self._db.execute("SELECT json_extract(record, '$.spool') FROM jobs")}
 
     def close(self) -> None:
         self._db.close()

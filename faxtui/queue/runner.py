@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import fcntl
 import getpass
+import heapq
 import logging
 import os
 import re
@@ -59,6 +60,10 @@ class NewJob:
     cover: str = ""
     priority: int = 0
     owner: str = ""
+
+
+def _waiting(job: Job) -> bool:
+    return job.state in (JobState.QUEUED, JobState.RETRY_WAIT)
 
 
 def dial_key(number: str) -> str:
@@ -132,6 +137,8 @@ class Queue:
         self._busy: dict[str, int] = {}  # sender name -> calls in progress
         self._numbers: set[str] = set()  # dial keys in a call now
         self._cancelling: set[int] = set()
+        self._ready: list[tuple[int, float, int, float]] = []  # (-priority, due, id, version)
+        self._later: list[tuple[float, int, float]] = []  # (due, id, version)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -144,8 +151,11 @@ class Queue:
             self._recover()
             keep = self.jobs.referenced_spool_files()
             await asyncio.to_thread(spool.remove_orphans, self.config.spool, keep, self._clock())
-        self._unfinished = {j.id: j for j in self.jobs.unfinished()}
-        self._emit([JobChanged(j) for j in self.jobs.recent()])
+        recent = self.jobs.recent()
+        for job in recent:
+            if not job.state.final:
+                self._keep(job)
+        self._emit([JobChanged(j) for j in recent])
         subscription = self._store.subscribe()
         self._tasks.append(asyncio.create_task(self._follow_calls(subscription)))
         if self.sending:
@@ -203,22 +213,46 @@ class Queue:
                     await self._wake.wait()
 
     def _dispatch(self) -> None:
+        """Start the jobs that are due, best first, while senders have room.
+
+        Waiting jobs sit in two heaps: ``_later`` by due time, ``_ready`` (due now) by
+        priority, then age. Each change of a job pushes a new entry; an entry whose job has
+        changed since is dropped when it comes up. So a dispatch costs what it starts.
+        """
         now = self._clock()
-        due = sorted(
-            (j for j in self._unfinished.values()
-             if j.state in (JobState.QUEUED, JobState.RETRY_WAIT) and j.id not in self._tries),
-            key=lambda j: (-j.priority, j.next_try or j.created, j.id),
-        )  # fmt: skip
-        for job in due:
+        while self._later and self._later[0][0] <= now:
+            due, job_id, version = heapq.heappop(self._later)
+            job = self._unfinished.get(job_id)
+            if job is not None and job.updated == version:
+                heapq.heappush(self._ready, (-job.priority, due, job_id, version))
+        put_back = []
+        while self._ready and self._room():
+            entry = heapq.heappop(self._ready)
+            job = self._unfinished.get(entry[2])
+            if job is None or job.updated != entry[3] or not _waiting(job):
+                continue  # stale: the job changed after this entry was made
             if job.kill_time is not None and now >= job.kill_time:
                 self._save(replace(job, state=JobState.FAILED, reason="kill_time",
                                    detail=describe("kill_time").text, updated=now))  # fmt: skip
                 continue
-            if (job.next_try or 0) > now or dial_key(job.number) in self._numbers:
-                continue
             sender = self._free_sender(job)
-            if sender is not None:
-                self._begin(job, sender)
+            if sender is None or dial_key(job.number) in self._numbers:
+                put_back.append(entry)  # its number is in a call, or its senders are busy
+                continue
+            self._begin(job, sender)
+        for entry in put_back:
+            heapq.heappush(self._ready, entry)
+
+    def _room(self) -> bool:
+        return any(s.ready and self._busy.get(s.name, 0) < s.capacity for s in self.senders)
+
+    def _schedule(self, job: Job) -> None:
+        """Make a waiting job's entry: due now, or later."""
+        due = job.next_try or job.created
+        if due <= self._clock():
+            heapq.heappush(self._ready, (-job.priority, due, job.id, job.updated))
+        else:
+            heapq.heappush(self._later, (due, job.id, job.updated))
 
     def _senders_for(self, via: str) -> list[Sender]:
         if not via:
@@ -300,11 +334,16 @@ class Queue:
     def _save(self, job: Job) -> None:
         assert self.jobs is not None
         self.jobs.save(job)
+        self._keep(job)
+        self._emit([JobChanged(job)])
+
+    def _keep(self, job: Job) -> None:
         if job.state.final:
             self._unfinished.pop(job.id, None)
-        else:
-            self._unfinished[job.id] = job
-        self._emit([JobChanged(job)])
+            return
+        self._unfinished[job.id] = job
+        if _waiting(job):
+            self._schedule(job)
 
     # --- the calls of the jobs --------------------------------------------------------------
 
@@ -372,7 +411,7 @@ class Queue:
     def _add(self, job: Job) -> Job:
         assert self.jobs is not None
         job = self.jobs.add(job)
-        self._unfinished[job.id] = job
+        self._keep(job)
         self._emit([JobChanged(job)])
         self._wake.set()
         return job
