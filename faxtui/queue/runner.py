@@ -22,7 +22,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from faxtui.config import Config
+from faxtui.documents.cover import Cover
 from faxtui.documents.pages import DocumentError
+from faxtui.documents.paper import Resolution
 from faxtui.model import (
     Attempt,
     Call,
@@ -376,11 +378,17 @@ class Queue:
         if new.via and not self._senders_for(new.via):
             have = ", ".join(s.name for s in self.senders) or "none configured"
             raise QueueError(f"no sender {new.via!r} (senders: {have})")
-        resolution = new.resolution or self.policy.resolution
-        if resolution not in ("fine", "standard"):
-            raise QueueError(f"resolution {resolution!r}: use fine or standard")
+        wanted = new.resolution or self.policy.resolution
+        if wanted not in ("fine", "standard"):
+            raise QueueError(f"resolution {wanted!r}: use fine or standard")
+        resolution: Resolution = "standard" if wanted == "standard" else "fine"
+        owner = new.owner or _user()
+        cover = Cover(to=new.number, from_=owner, subject=new.cover) if new.cover else None
         try:
-            pages = await asyncio.to_thread(spool.convert, new.files)
+            pages = await asyncio.to_thread(
+                spool.convert, new.files, resolution=resolution, paper=self.policy.paper,
+                cover=cover,
+            )  # fmt: skip
             target = await asyncio.to_thread(
                 spool.write, pages, self.config.spool, resolution=resolution
             )
@@ -399,7 +407,7 @@ class Queue:
             resolution=resolution,
             via=new.via,
             cover=new.cover,
-            owner=new.owner or _user(),
+            owner=owner,
             priority=new.priority,
             created=now,
             updated=now,

@@ -9,65 +9,55 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 from PIL import Image
 
-from faxtui.documents.pages import DocumentError, load_pages
-from faxtui.t30 import t4
+from faxtui.documents.cover import Cover
+from faxtui.documents.pages import prepare, write_spool_tiff
+from faxtui.documents.paper import A4, LETTER, Resolution
 
 ORPHAN_AGE = 3600.0  # a spool file no job names, older than this, is left from a crash
 
 
-def standard(page: Image.Image) -> Image.Image:
-    """A fine page at standard resolution: row pairs, a pair with ink stays ink."""
-    half = page.convert("L").resize((page.width, max(1, page.height // 2)), Image.Resampling.BOX)
-    return half.point(lambda v: 255 if v > 191 else 0, "1")
+def convert(
+    files: Sequence[str], *, resolution: Resolution, paper: str, cover: Cover | None
+) -> list[Image.Image]:
+    """Every page of every file (the cover first); DocumentError names a file that failed."""
+    sheet = LETTER if paper == "letter" else A4
+    return prepare([os.path.expanduser(f) for f in files], resolution=resolution, paper=sheet,
+                   cover=cover)  # fmt: skip
 
 
-def convert(files: Sequence[str]) -> list[Image.Image]:
-    """Every page of every file, fine resolution; DocumentError names the file that failed."""
-    pages: list[Image.Image] = []
-    for name in files:
-        pages.extend(load_pages(Path(name).expanduser()))
-    if not pages:
-        raise DocumentError("no pages to send")
-    return pages
-
-
-def write(pages: Sequence[Image.Image], spool: Path, *, resolution: str) -> Path:
+def write(pages: Sequence[Image.Image], spool: Path, *, resolution: Resolution) -> Path:
     """Write the pages as the job's fax TIFF in ``spool``, atomically, under a new name."""
-    fine = resolution != "standard"
-    out = pages if fine else [standard(p) for p in pages]
-    return _new_file(spool, lambda sink: t4.write_fax_tiff(out, sink, fine=fine))
+    target = _fresh(spool)
+    write_spool_tiff(pages, target, resolution=resolution)
+    return target
 
 
 def copy_of(spool_file: Path, spool: Path) -> Path:
     """A new spool file with the same pages (a resent job gets its own)."""
-    data = spool_file.read_bytes()
-    return _new_file(spool, lambda sink: sink.write(data))
-
-
-def _new_file(spool: Path, fill: Callable[[BinaryIO], object]) -> Path:
-    spool.mkdir(parents=True, exist_ok=True)
-    os.chmod(spool, 0o700)  # the documents are the operator's business
-    target = spool / f"fax-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}.tif"
-    fd, temp = tempfile.mkstemp(dir=spool, prefix=".new-", suffix=".tif")
+    target = _fresh(spool)
+    temp = target.with_name(f".new-{target.name}")
     try:
-        with os.fdopen(fd, "wb") as sink:
-            fill(sink)
+        with spool_file.open("rb") as source, temp.open("xb") as sink:
+            sink.write(source.read())
             sink.flush()
             os.fsync(sink.fileno())
-        os.replace(temp, target)
-    except BaseException:
+        os.link(temp, target)
+    finally:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+            temp.unlink()
     return target
+
+
+def _fresh(spool: Path) -> Path:
+    spool.mkdir(parents=True, exist_ok=True)
+    os.chmod(spool, 0o700)  # the documents are the operator's business
+    return spool / f"fax-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}.tif"
 
 
 def remove_orphans(spool: Path, keep: set[str], now: float) -> int:

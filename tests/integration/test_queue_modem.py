@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 from faxtui.config import Config, HealthConfig, ModemConfig, QueueConfig
 from faxtui.engine import Engine, JobCommand, SendFax
@@ -208,3 +208,20 @@ async def test_jobs_survive_a_restart(sim: SimModem, tmp_path: Path, document: P
         await wait_for(lambda: job(again, kept.id).state is JobState.DONE)
     finally:
         await again.stop()
+
+
+async def test_a_cover_page_and_standard_resolution_reach_the_far_end(
+    engine: Engine, sim: SimModem, document: Path
+) -> None:
+    result = await engine.command(
+        SendFax("5551234", (str(document),), resolution="standard", cover="Invoice 1184")
+    )
+    assert result.ok, result.message
+    queued = result.data
+    assert queued.pages == 2 and queued.cover == "Invoice 1184"
+    with Image.open(queued.spool) as spooled:
+        assert spooled.n_frames == 2 and spooled.info["dpi"][1] == pytest.approx(98, abs=1)
+    await wait_for(lambda: job(engine, queued.id).state is JobState.DONE)
+    cover, letter = sim.received_pages
+    assert ImageOps.invert(cover.convert("L")).getbbox() is not None  # ink on the cover
+    assert letter.size == (1728, 150)  # the 300-row fine page, sent in 150 standard rows
