@@ -64,9 +64,9 @@ def to_pages(
     unreadable, empty, binary, encrypted, damaged, too many pages or pixels.
     """
     lines_per_inch(resolution)  # a bad resolution is the caller's mistake: ValueError
-    with warnings.catch_warnings():
-        # Pillow warns about odd files on stderr, which would scribble over a TUI; a file
-        # it can still read is fine, and one it cannot gets a DocumentError.
+    with warnings.catch_warnings(), t4.libtiff_messages():
+        # Pillow warns about odd files, and libtiff about bad lines, on stderr, which would
+        # scribble over a TUI; a file still readable is fine, one that is not gets an error.
         warnings.simplefilter("ignore")
         return _convert(Path(path), resolution, paper)
 

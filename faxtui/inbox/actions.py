@@ -239,10 +239,8 @@ def _pages(path: str) -> tuple[list[tuple[Image.Image, tuple[float, float]]], st
         raise ActionError(f"{path}: cannot export it: {tags.problem}")
     pages: list[tuple[Image.Image, tuple[float, float]]] = []
     problem = tags.problem
-    t4._install_error_handler()  # libtiff's complaints into a list, not onto the screen
-    t4._collector.messages = []
     try:
-        with warnings.catch_warnings():
+        with t4.libtiff_messages(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow's words for a damaged file; see below
             with Image.open(path) as image:
                 for frame in ImageSequence.Iterator(image):
@@ -254,8 +252,6 @@ def _pages(path: str) -> tuple[list[tuple[Image.Image, tuple[float, float]]], st
                     pages.append((frame.convert("1"), (float(x_dpi), float(y_dpi))))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         problem = tags.problem or f"page {len(pages) + 1} cannot be decoded ({exc})"
-    finally:
-        t4._collector.messages = None
     if not pages:
         raise ActionError(f"{path}: cannot export it: {problem}")
     return pages, problem

@@ -10,9 +10,6 @@ import contextlib
 import io
 import os
 import stat
-import sys
-import tempfile
-import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -20,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+
+from faxtui.t30 import t4
 
 MAX_PIXELS = 60_000_000  # a page larger than this is not a fax, it is an accident
 MAX_BYTES = 256 * 1024 * 1024  # and such a file neither
@@ -141,29 +140,14 @@ def _aspect(info: Mapping[Any, Any]) -> float:
     return 1.0
 
 
-_decoding = threading.Lock()
-
-
 @contextlib.contextmanager
 def _quiet_decoding(noise: list[str]) -> Iterator[None]:
-    """Decode with Pillow's warnings off and file descriptor 2 caught: libtiff reports bad
-    lines of a damaged fax straight from C, which would scribble over the TUI. What it said
-    lands in ``noise`` (the first line names the fault, for the error message)."""
-    with _decoding, warnings.catch_warnings(), tempfile.TemporaryFile() as sink:
+    """Decode with Pillow's warnings off and libtiff's messages caught: it reports bad lines
+    of a damaged fax from C, which would scribble over the TUI. What it said lands in
+    ``noise`` (the first line names the fault, for the error message)."""
+    with warnings.catch_warnings(), t4.libtiff_messages() as said:
         warnings.simplefilter("ignore")
-        try:
-            if sys.stderr is not None:
-                sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError):  # no stderr at all: nothing to protect
-            yield
-            return
-        os.dup2(sink.fileno(), 2)
         try:
             yield
         finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            said = sink.read(4096).decode("utf-8", "replace")
-            noise.extend(line.strip().rstrip(".") for line in said.splitlines() if line.strip())
+            noise.extend(line.strip().rstrip(".") for line in said if line.strip())

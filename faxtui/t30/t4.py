@@ -575,8 +575,31 @@ def _libtiff_path() -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def libtiff_messages() -> Iterator[list[str]]:
+    """What libtiff says while the block runs in this thread, in a list, never on stderr.
+
+    libtiff reports bad lines of a damaged fax from C, straight to file descriptor 2, where
+    they would scribble over a TUI. Its handlers are routed here once per process. Yields
+    None-safe: if libtiff cannot be reached, the list stays empty and libtiff keeps stderr.
+    """
+    _install_error_handler()
+    messages: list[str] = []
+    before = getattr(_collector, "messages", None)
+    _collector.messages = messages
+    try:
+        yield messages
+    finally:
+        _collector.messages = before
+
+
+def libtiff_quiet() -> bool:
+    """True if libtiff's errors and warnings come to faxtui, not to stderr."""
+    return _install_error_handler()
+
+
 def _install_error_handler() -> bool:
-    """Route libtiff errors to :func:`_on_libtiff_error` (once per process)."""
+    """Route libtiff errors and warnings to :func:`_on_libtiff_error` (once per process)."""
     with _install_lock:
         if "installed" not in _handler_state:
             _handler_state["installed"] = False
@@ -584,14 +607,15 @@ def _install_error_handler() -> bool:
             if path is not None:
                 try:
                     library = ctypes.CDLL(path)
-                    set_handler = library.TIFFSetErrorHandler
+                    setters = (library.TIFFSetErrorHandler, library.TIFFSetWarningHandler)
                 except (OSError, AttributeError):
                     _log.debug("cannot reach libtiff at %s; its errors go to stderr", path)
                 else:
-                    set_handler.argtypes = [_HANDLER_TYPE]
-                    set_handler.restype = ctypes.c_void_p
                     handler = _HANDLER_TYPE(_on_libtiff_error)
-                    set_handler(handler)
+                    for set_handler in setters:
+                        set_handler.argtypes = [_HANDLER_TYPE]
+                        set_handler.restype = ctypes.c_void_p
+                        set_handler(handler)
                     _handler_state.update(handler=handler, installed=True)
         return bool(_handler_state["installed"])
 
@@ -632,17 +656,13 @@ def decode_page(
     tags = _fax_tags(width, decoded, fine=fine, compression=3, two_d=two_d, fill_order=2)
     tiff = _tiff_file([(tags, strip)])
 
-    messages: list[str] = []
-    _install_error_handler()
-    _collector.messages = messages
-    try:
-        with Image.open(io.BytesIO(tiff)) as tiff_image:
-            tiff_image.load()
-            page = tiff_image.convert("1") if tiff_image.mode != "1" else tiff_image.copy()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise T4Error(f"libtiff could not decode the page: {exc}") from exc
-    finally:
-        _collector.messages = None
+    with libtiff_messages() as messages:
+        try:
+            with Image.open(io.BytesIO(tiff)) as tiff_image:
+                tiff_image.load()
+                page = tiff_image.convert("1") if tiff_image.mode != "1" else tiff_image.copy()
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise T4Error(f"libtiff could not decode the page: {exc}") from exc
     if decoded < wanted:
         padded = Image.new("1", (width, wanted), 255)
         padded.paste(page, (0, 0))
