@@ -21,6 +21,7 @@ from typing import Any
 from faxtui import __version__, heap, logs, modem_cli, preview_cli, queue_cli
 from faxtui.config import AmiServer, Config, ConfigError, ModemConfig, Secret, load, state_dir
 from faxtui.engine import JOB_ACTIONS, Engine, EngineApi
+from faxtui.inbox import cli as inbox_cli
 from faxtui.model import Call, CallChange, Resync, SourceChange
 from faxtui.records import call_record, same_call_facts, source_record
 
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     modem_cli.add_commands(sub, lambda p: _common(p, top=False))
     queue_cli.add_commands(sub, lambda p: _common(p, top=False))
     preview_cli.register(sub)
+    inbox_cli.register(sub, lambda p: _common(p, top=False))
     return parser
 
 
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "queue": queue_cli.run_queue,
         "serve": queue_cli.run_serve,
         "selftest": queue_cli.run_selftest,
+        "inbox": lambda args, config: inbox_cli.run(args, config, config.inboxes),
         **{action: queue_cli.run_job_command for action in JOB_ACTIONS},
     }
     try:

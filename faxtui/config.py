@@ -15,7 +15,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from faxtui.inbox.config import InboxConfig
 
 import platformdirs
 
@@ -148,6 +151,12 @@ class ServeConfig:
     mode: int = 0o660
 
 
+def _default_inboxes() -> InboxConfig:
+    from faxtui.inbox.config import InboxConfig  # it reads ConfigError from here
+
+    return InboxConfig()
+
+
 @dataclass(frozen=True)
 class Config:
     ami: tuple[AmiServer, ...] = ()
@@ -156,6 +165,7 @@ class Config:
     health: HealthConfig = HealthConfig()
     queue: QueueConfig = QueueConfig()
     serve: ServeConfig = ServeConfig()
+    inboxes: InboxConfig = field(default_factory=_default_inboxes)  # [inbox]: received faxes
     data_dir: Path = field(default_factory=default_data_dir)
     files: tuple[Path, ...] = ()  # the files this was read from
     warnings: tuple[str, ...] = ()
@@ -191,6 +201,7 @@ _TOP = {
     "health": dict,
     "queue": dict,
     "serve": dict,
+    "inbox": dict,
     "ami": list,
     "modem": list,
 }
@@ -426,6 +437,7 @@ def load(
         interval=float(get("health.interval", HealthConfig.interval)),
     )
     queue = _queue(merged)
+    inboxes = _inboxes(layers)
     serve = ServeConfig(group=get("serve.socket_group", ""), mode=_socket_mode(merged))
     data_dir = env.get("FAXTUI_DATA_DIR") or get("data_dir", None)
     config = Config(
@@ -435,6 +447,7 @@ def load(
         health=health,
         queue=queue,
         serve=serve,
+        inboxes=inboxes,
         data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
         files=tuple(paths),
         warnings=tuple(warnings),
@@ -442,6 +455,16 @@ def load(
     for key, value in (overrides or {}).items():
         config = _override(config, key, value)
     return config
+
+
+def _inboxes(layers: list[tuple[_Source, dict[str, Any]]]) -> InboxConfig:
+    """The last file's [inbox] table (its folders are a whole, not merged key by key)."""
+    from faxtui.inbox.config import InboxConfig, from_toml
+
+    for src, data in reversed(layers):
+        if "inbox" in data:
+            return from_toml(data["inbox"], _where(src, "inbox", None, None))
+    return InboxConfig()
 
 
 def _socket_mode(merged: dict[str, tuple[_Source, Any]]) -> int:

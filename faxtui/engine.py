@@ -8,21 +8,27 @@ this API, whether the engine runs in-process or (later) behind a Unix socket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 from faxtui.config import Config
-from faxtui.model import Call, FaxEvent, Job, RawEvent, Snapshot
+from faxtui.inbox.actions import ActionError
+from faxtui.inbox.index import InboxIndex, InboxIndexError
+from faxtui.model import Call, CallChange, Direction, FaxEvent, Job, RawEvent, Snapshot
 from faxtui.queue.runner import NewJob, Queue, QueueError
 from faxtui.queue.senders.asterisk import AsteriskSender
 from faxtui.queue.senders.modem import ModemSender
 from faxtui.sources.ami import AmiSource
 from faxtui.sources.health import HealthSource
 from faxtui.sources.modem.source import ModemSource
+from faxtui.sources.spool import InboxSource
 from faxtui.store import Store, Subscription, read_history, read_history_events
+from faxtui.text import plain
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +72,20 @@ class JobCommand:
     ids: tuple[int, ...]
 
 
-Command = Reconnect | SendFax | JobCommand
+INBOX_ACTIONS = ("read", "unread", "note", "archive", "export-pdf", "export-png", "forget")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxCommand:
+    """One of INBOX_ACTIONS on received faxes (by path); ``value``: the note, or the folder
+    to export to."""
+
+    action: str
+    paths: tuple[str, ...]
+    value: str = ""
+
+
+Command = Reconnect | SendFax | JobCommand | InboxCommand
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +135,8 @@ class Engine:
         self._ami: dict[str, AmiSource] = {}
         self._modems: dict[str, ModemSource] = {}
         self.queue: Queue | None = None
+        self.inbox: InboxSource | None = None
+        self._linker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -135,6 +156,14 @@ class Engine:
             self._modems[modem.name] = modem_source
             self.sources.append(modem_source)
         self.sources.append(HealthSource(self.config.health, self._emit, clock=self._clock))
+        inboxes = self.config.inboxes
+        self.inbox = InboxSource(
+            inboxes, self._emit, watches=inboxes.watches(self.config),
+            index=InboxIndex(self.config.data_dir), archive=inboxes.archive_folder(self.config),
+            clock=self._clock,
+        )  # fmt: skip
+        self.sources.append(self.inbox)
+        self._linker = asyncio.create_task(self._link_received(self.store.subscribe()))
         for each in self.sources:
             each.start()
         self.queue.senders = [
@@ -144,6 +173,8 @@ class Engine:
         await self.queue.start()
 
     async def stop(self) -> None:
+        if self._linker is not None:
+            self._linker.cancel()
         if self.queue is not None:
             await self.queue.stop()
         await asyncio.gather(*(s.stop() for s in self.sources), return_exceptions=True)
@@ -160,6 +191,25 @@ class Engine:
     def _emit(self, events: Sequence[FaxEvent]) -> None:
         assert self.store is not None
         self.store.apply_many(events)
+
+    async def _link_received(self, subscription: Subscription) -> None:
+        """A received fax's file belongs to its call: held while the call runs, then linked."""
+        inbox = self.inbox
+        assert inbox is not None
+        async for batch in subscription:
+            for change in batch:
+                if not isinstance(change, CallChange) or change.call.direction is not Direction.IN:
+                    continue
+                call = change.call
+                for path in call.files:
+                    if not any(w.matches(path) for w in inbox.watches):
+                        continue  # on the PBX's disk, or not a folder faxtui watches
+                    if call.ended is None:
+                        inbox.hold(path)
+                    else:
+                        with contextlib.suppress(InboxIndexError, OSError):
+                            await inbox.link_call(path, call.id, call.remote_number,
+                                                  call.remote_station_id)  # fmt: skip
 
     # --- the API --------------------------------------------------------------------------
 
@@ -180,8 +230,10 @@ class Engine:
                 for source in targets:
                     source.reconnect_now()
                 return CommandResult(True, f"reconnecting {', '.join(s.name for s in targets)}")
-            case SendFax() | JobCommand() if self.read_only:
-                return CommandResult(False, "read-only: this faxtui does not change the queue")
+            case SendFax() | JobCommand() | InboxCommand() if self.read_only:
+                return CommandResult(False, "read-only: this faxtui changes nothing")
+            case InboxCommand():
+                return await self._inbox_command(command)
             case SendFax():
                 return await self._send(command)
             case JobCommand(action=action, ids=ids):
@@ -221,6 +273,48 @@ class Engine:
         parts = [f"{verb} " + ", ".join(f"job {j.id}" for j in done)] if done else []
         return CommandResult(not problems, "; ".join(parts + problems), tuple(done))
 
+    async def _inbox_command(self, command: InboxCommand) -> CommandResult:
+        inbox = self.inbox
+        if inbox is None:
+            return CommandResult(False, "no inbox in this faxtui (it only queues)")
+        if command.action not in INBOX_ACTIONS:
+            return CommandResult(False, f"unknown inbox action {command.action!r}")
+        done: list[str] = []
+        problems: list[str] = []
+        for path in command.paths:
+            name = plain(Path(path).name)
+            try:
+                match command.action:
+                    case "read" | "unread":
+                        await inbox.mark_read(path, command.action == "read")
+                    case "note":
+                        await inbox.set_note(path, command.value)
+                    case "archive":
+                        target = await inbox.archive(path)
+                        name = f"{name} to {plain(str(target.parent))}"
+                    case "export-pdf" | "export-png":
+                        kind: Literal["pdf", "png"] = (
+                            "pdf" if command.action == "export-pdf" else "png"
+                        )
+                        folder = await asyncio.to_thread(_expand, command.value or ".")
+                        exported = await inbox.export(path, folder, kind)
+                        name = ", ".join(plain(str(p)) for p in exported.paths)
+                        if exported.problem:
+                            problems.append(plain(exported.problem))
+                    case "forget":
+                        if not await inbox.forget(path):
+                            problems.append(f"{name}: only a missing file can be forgotten")
+                            continue
+            except (ActionError, InboxIndexError, OSError) as exc:
+                problems.append(plain(str(exc)))
+                continue
+            done.append(name)
+        verb = {"read": "marked read", "unread": "marked unread", "note": "noted",
+                "archive": "archived", "export-pdf": "exported", "export-png": "exported",
+                "forget": "forgot"}[command.action]  # fmt: skip
+        parts = [f"{verb}: " + "; ".join(done)] if done else []
+        return CommandResult(not problems, "; ".join(parts + problems), tuple(done))
+
     async def history(self, text: str = "", limit: int = 500) -> list[Call]:
         """Finished calls, newest first, from the history database."""
         if self.store is not None:
@@ -234,3 +328,7 @@ class Engine:
         if events is not None:
             return events
         return await asyncio.to_thread(read_history_events, self.config.history_db, call_id)
+
+
+def _expand(folder: str) -> Path:
+    return Path(folder).expanduser()

@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
+from faxtui.inbox.model import InboxItem, InboxLoaded, InboxRemoved, InboxUpdated
+
 
 class Phase(StrEnum):
     """The five phases of a T.30 call."""
@@ -389,6 +391,9 @@ FaxEvent = (
     | SourceStatus
     | HealthSample
     | JobChanged
+    | InboxLoaded
+    | InboxUpdated
+    | InboxRemoved
 )
 
 
@@ -416,13 +421,22 @@ class JobChange:
 
 
 @dataclass(frozen=True, slots=True)
+class InboxChange:
+    """Received faxes: new or changed items, paths gone; ``replace``: this is all of them."""
+
+    items: tuple[InboxItem, ...] = ()
+    removed: tuple[str, ...] = ()
+    replace: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Resync:
     """The subscriber fell too far behind; take a fresh snapshot."""
 
     reason: str = "overflow"
 
 
-Change = CallChange | SourceChange | HealthChange | JobChange | Resync
+Change = CallChange | SourceChange | HealthChange | JobChange | InboxChange | Resync
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,3 +446,4 @@ class Snapshot:
     health: Health | None = None
     read_only: bool = False
     jobs: tuple[Job, ...] = ()  # every job not yet final, and the recently finished ones
+    inbox: tuple[InboxItem, ...] = ()  # every received fax the index knows, newest first

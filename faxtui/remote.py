@@ -24,6 +24,8 @@ from faxtui.model import (
     Change,
     Health,
     HealthChange,
+    InboxChange,
+    InboxItem,
     Job,
     JobChange,
     LinkState,
@@ -55,6 +57,7 @@ class _Mirror:
         self.sources: dict[str, SourceState] = {}
         self.health: Health | None = None
         self.jobs: dict[int, Job] = {}
+        self.inbox: dict[str, InboxItem] = {}
         self.read_only = False
         self._subscribers: set[Subscription] = set()
 
@@ -64,6 +67,7 @@ class _Mirror:
         self.sources = {s.name: s for s in snapshot.sources}
         self.health = snapshot.health
         self.jobs = {j.id: j for j in snapshot.jobs}
+        self.inbox = {i.path: i for i in snapshot.inbox}
         self.read_only = snapshot.read_only
 
     def apply(self, changes: list[Change]) -> None:
@@ -85,6 +89,12 @@ class _Mirror:
                     done = [i for i, j in self.jobs.items() if j.state.final]
                     for job_id in done[: max(0, len(done) - RECENT_JOBS)]:
                         del self.jobs[job_id]
+                case InboxChange(items=items, removed=removed, replace=replace):
+                    if replace:
+                        self.inbox.clear()
+                    self.inbox.update((i.path, i) for i in items)
+                    for path in removed:
+                        self.inbox.pop(path, None)
         self.publish(changes)
 
     def publish(self, changes: list[Change]) -> None:
@@ -98,6 +108,7 @@ class _Mirror:
             health=self.health,
             read_only=self.read_only,
             jobs=tuple(sorted(self.jobs.values(), key=lambda j: j.id)),
+            inbox=tuple(sorted(self.inbox.values(), key=lambda i: -i.received)),
         )
 
 

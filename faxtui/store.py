@@ -31,6 +31,11 @@ from faxtui.model import (
     Health,
     HealthChange,
     HealthSample,
+    InboxChange,
+    InboxItem,
+    InboxLoaded,
+    InboxRemoved,
+    InboxUpdated,
     Job,
     JobChange,
     JobChanged,
@@ -129,6 +134,7 @@ class Store:
         self._sources: dict[str, SourceState] = {}
         self._health: Health | None = None
         self._jobs: dict[int, Job] = {}
+        self._inbox: dict[str, InboxItem] = {}
         self._finished_jobs: OrderedDict[int, None] = OrderedDict()
         self._subscribers: set[Subscription] = set()
         self._unsaved: list[tuple[Call, list[RawEvent]]] = []
@@ -171,6 +177,16 @@ class Store:
                 return HealthChange(health)
             case JobChanged(job=job):
                 return self._job(job)
+            case InboxLoaded(items=items):
+                self._inbox = {i.path: i for i in items}
+                return InboxChange(items, replace=True)
+            case InboxUpdated(items=items):
+                self._inbox.update((i.path, i) for i in items)
+                return InboxChange(items)
+            case InboxRemoved(paths=paths):
+                for path in paths:
+                    self._inbox.pop(path, None)
+                return InboxChange(removed=paths)
         return None
 
     def _open(self, ev: CallOpened) -> Change | None:
@@ -297,6 +313,7 @@ class Store:
             health=self._health,
             read_only=read_only,
             jobs=tuple(sorted(self._jobs.values(), key=lambda j: j.id)),
+            inbox=tuple(sorted(self._inbox.values(), key=lambda i: -i.received)),
         )
 
     def subscribe(self) -> Subscription:

@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 from faxtui.engine import Command, CommandResult, JobCommand, Reconnect, SendFax
+from faxtui.inbox.model import InboxState
 from faxtui.model import (
     Call,
     CallChange,
@@ -18,6 +19,8 @@ from faxtui.model import (
     DiskInfo,
     Health,
     HealthChange,
+    InboxChange,
+    InboxItem,
     Job,
     JobChange,
     LinkState,
@@ -79,8 +82,15 @@ def raw_in(data: dict[str, Any]) -> RawEvent:
     return RawEvent(data["ts"], data["origin"], data["name"], pairs)
 
 
+def inbox_in(data: dict[str, Any]) -> InboxItem:
+    known = {f.name for f in dataclasses.fields(InboxItem)}
+    values = {k: v for k, v in data.items() if k in known}
+    return InboxItem(**{**values, "state": InboxState(values["state"])})
+
+
 def snapshot_out(snapshot: Snapshot) -> dict[str, Any]:
     return {
+        "inbox": [i.to_dict() for i in snapshot.inbox],
         "calls": [c.to_dict() for c in snapshot.calls],
         "sources": [source_out(s) for s in snapshot.sources],
         "health": health_out(snapshot.health) if snapshot.health else None,
@@ -96,6 +106,7 @@ def snapshot_in(data: dict[str, Any]) -> Snapshot:
         health=health_in(data["health"]) if data.get("health") else None,
         jobs=tuple(Job.from_dict(j) for j in data.get("jobs", ())),
         read_only=bool(data.get("read_only", False)),
+        inbox=tuple(inbox_in(i) for i in data.get("inbox", ())),
     )
 
 
@@ -112,6 +123,9 @@ def change_out(change: Change) -> dict[str, Any]:
             return {"health": health_out(health)}
         case JobChange(job=job):
             return {"job": job.to_dict()}
+        case InboxChange(items=items, removed=removed, replace=replace):
+            return {"inbox": {"items": [i.to_dict() for i in items], "removed": list(removed),
+                              "replace": replace}}  # fmt: skip
         case Resync(reason=reason):
             return {"resync": reason}
     raise WireError(f"no wire form for {change!r}")
@@ -126,6 +140,13 @@ def change_in(data: dict[str, Any]) -> Change:
         return HealthChange(health_in(data["health"]))
     if "job" in data:
         return JobChange(Job.from_dict(data["job"]))
+    if "inbox" in data:
+        inbox = data["inbox"]
+        return InboxChange(
+            tuple(inbox_in(i) for i in inbox.get("items", ())),
+            tuple(str(p) for p in inbox.get("removed", ())),
+            bool(inbox.get("replace", False)),
+        )
     if "resync" in data:
         return Resync(str(data["resync"]))
     raise WireError(f"unknown change {sorted(data)}")
