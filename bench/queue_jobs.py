@@ -65,12 +65,14 @@ async def _through(jobs: int, senders: int, data: Path) -> tuple[float, float, f
     queue = Queue(config, memory, memory.apply_many)
     pool = [InstantSender(f"m{i}", 1) for i in range(senders)]
     queue.senders = list(pool)
+    changes = memory.subscribe()
     start = time.perf_counter()
     await queue.start()
     loaded = time.perf_counter() - start
     start = time.perf_counter()
-    while queue.jobs is not None and queue._unfinished:
-        await asyncio.sleep(0.05)
+    async for _ in changes:  # until the last job is done
+        if not queue._unfinished:
+            break
     through = time.perf_counter() - start
     done = [j for j in memory.snapshot().jobs if j.state is JobState.DONE]
     await queue.stop()
