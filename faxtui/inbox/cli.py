@@ -65,6 +65,10 @@ def run(
         items = index.load_all()
     finally:
         index.close()
+    if not items and not args.json:
+        folders = ", ".join(plain(str(w.folder)) for w in settings.watches(config))
+        print(f"no received faxes (watching {folders or 'no folder'})")
+        return EXIT_OK
     try:
         for item in items:
             sys.stdout.write((json.dumps(record(item), ensure_ascii=False) if args.json
