@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import secrets
+import shutil
 import signal
 import socket
 import sys
@@ -178,6 +179,7 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
 def run_demo(args: argparse.Namespace, config: Config) -> int:
     """The real TUI on simulators: an Asterisk (AMI on a loopback port, through the real AMI
     source) and a Class 1 fax modem (a pty, through the real modem driver)."""
+    from faxtui.inbox import config as inbox_config
     from faxtui.sim.ami_server import AmiSimulator, SimUser
     from faxtui.sim.demo import MODEM, loop_back, run_modem_line, write_documents
     from faxtui.sim.modem import SimModem
@@ -189,13 +191,17 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
     secret = secrets.token_urlsafe(12)
     demo_dir = Path(tempfile.mkdtemp(prefix="faxtui-demo-"))
     tty = demo_dir / "ttyFAX0"
+    received = demo_dir / "asterisk-fax"  # where the simulated ReceiveFAX writes
     config = replace(
         config,
         ami=(AmiServer("demo-pbx", port=port, username="faxtui", secret=Secret(secret)),),
         modems=(ModemConfig(MODEM, str(tty), local_id="+1 555 0100", rings=2),),
+        inboxes=inbox_config.from_toml({"folders": [f"{received}/*.tif"]}, "demo"),
         data_dir=args.data_dir if args.data_dir is not None else demo_dir,
     )
-    sim = AmiSimulator(users={"faxtui": SimUser(secret)}, speed=args.speed, seed=args.seed)
+    received.mkdir()
+    sim = AmiSimulator(users={"faxtui": SimUser(secret)}, speed=args.speed, seed=args.seed,
+                       fax_dir=received)  # fmt: skip
     modem = SimModem(link=tty, speed=args.speed, busy_out=1.0)
     engine = Engine(config, read_only=getattr(args, "read_only", False))
     documents = write_documents(demo_dir / "documents")
@@ -223,7 +229,10 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
         after_stop=stop_simulators,
         settle_heap=True,
     )
-    return app.run() or EXIT_OK
+    try:
+        return app.run() or EXIT_OK
+    finally:
+        shutil.rmtree(demo_dir, ignore_errors=True)  # the simulators' files, and its history
 
 
 # --- headless -------------------------------------------------------------------------------

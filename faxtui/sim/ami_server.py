@@ -26,6 +26,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -269,8 +270,12 @@ class AmiSimulator:
         seed: int | None = None,
         fully_booted: bool = True,
         routes: dict[str, str] | None = None,
+        fax_dir: Path | None = None,
     ) -> None:
+        """``fax_dir``: write each received fax there as a real fax TIFF (as ReceiveFAX
+        does), named in ReceiveFAX's FileName; without it, names only."""
         self.users = users if users is not None else {"faxtui": SimUser("faxtui")}
+        self.fax_dir = fax_dir
         self.ami_version = AMI_VERSIONS[asterisk]
         self.statusevents = statusevents
         self.timestampevents = timestampevents

@@ -13,8 +13,11 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from faxtui.sim.ami_server import AmiSimulator, SimChannel, SimFaxSession
+from faxtui.sim.modem import sample_page
+from faxtui.t30 import t4
 
 TRUNK = "trunk"
 INBOX = "/var/spool/asterisk/fax"
@@ -112,15 +115,18 @@ async def fax_application(
         for page in range(1, plan.pages + 1):
             if page == plan.drop_during_page:
                 await sim.sleep(plan.page_seconds / 2)
+                await _write_received(sim, receive, files, plan, fax.pages_done)
                 return _dropped(sim, chan, receive, files, plan, fax)
             await sim.sleep(plan.page_seconds)
             if chan.vars.get("__hangup_requested"):  # AMI Hangup: the line goes mid-fax
+                await _write_received(sim, receive, files, plan, fax.pages_done)
                 return _dropped(sim, chan, receive, files, plan, fax)
             fax.bad_lines += plan.bad_lines
             await sim.sleep(0.8)  # MPS or EOP, then MCF: only now does the page count
             fax.pages_done = page
     finally:
         sim.fax_sessions.pop(fax.number, None)
+    await _write_received(sim, receive, files, plan, plan.pages)
     sim.stats["CompletedFAXes"] += 1
     _set_all(
         sim,
@@ -137,6 +143,25 @@ async def fax_application(
     )
     _end_event(sim, chan, receive, files, plan, pages=plan.pages)
     return True
+
+
+async def _write_received(
+    sim: AmiSimulator, receive: bool, files: list[str], plan: FaxPlan, pages: int
+) -> None:
+    """What ReceiveFAX leaves on disk: a fax TIFF of the pages that came (into ``fax_dir``)."""
+    if not (receive and sim.fax_dir and files and pages):
+        return
+    target = Path(files[0])
+    images = [sample_page(n, rows=900) for n in range(1, pages + 1)]
+    fine = plan.resolution.endswith("7700")
+
+    def write() -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.part")
+        t4.write_fax_tiff(images, temp, fine=fine, station_id=plan.remote_id)
+        temp.replace(target)
+
+    await asyncio.to_thread(write)
 
 
 def _dropped(
@@ -241,7 +266,7 @@ async def inbound(
     sim.newexten(chan, "Answer", "")
     await sim.sleep(0.3)
     sim.newstate(chan, 6)
-    path = f"{INBOX}/{chan.uniqueid}.tif"
+    path = f"{sim.fax_dir or INBOX}/{chan.uniqueid}.tif"
     if detect:
         sim.newexten(chan, "Wait", "10")
         await sim.sleep(2.5)  # CNG heard by the fax detector
