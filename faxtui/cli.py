@@ -162,7 +162,7 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
     engine: EngineApi = (
         RemoteEngine(config.socket, read_only=args.read_only)
         if attach
-        else Engine(config, read_only=args.read_only)
+        else Engine(config, read_only=args.read_only, socket=config.socket)
     )
     app = FaxApp(
         engine,
@@ -203,7 +203,7 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
     sim = AmiSimulator(users={"faxtui": SimUser(secret)}, speed=args.speed, seed=args.seed,
                        fax_dir=received)  # fmt: skip
     modem = SimModem(link=tty, speed=args.speed, busy_out=1.0)
-    engine = Engine(config, read_only=getattr(args, "read_only", False))
+    engine = Engine(config, read_only=getattr(args, "read_only", False), socket=config.socket)
     documents = write_documents(demo_dir / "documents")
     line: list[asyncio.Task[None]] = []
 
@@ -239,8 +239,12 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
 
 
 def run_watch(args: argparse.Namespace, config: Config) -> int:
-    if not config.ami:
-        print("faxtui: no AMI server configured (see `faxtui doctor`)", file=sys.stderr)
+    from faxtui.service import engine_running
+
+    if not config.ami and not engine_running(config.socket):
+        print("faxtui: nothing to watch: no [[ami]] server configured and no `faxtui serve` "
+              "running (modems are watched through the engine that drives them)",
+              file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     out = _JsonOut() if args.json else _TextOut()
     try:
@@ -254,7 +258,14 @@ async def _watch(config: Config, out: _Out) -> int:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    engine = Engine(config, read_only=True)
+    from faxtui.remote import RemoteEngine
+    from faxtui.service import engine_running
+
+    engine: EngineApi = (
+        RemoteEngine(config.socket, read_only=True)
+        if engine_running(config.socket)
+        else Engine(config, read_only=True)
+    )
     await engine.start()
     heap.settle()
     last: dict[str, Call] = {}

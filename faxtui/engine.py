@@ -14,9 +14,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from faxtui.config import Config
+
+if TYPE_CHECKING:
+    from faxtui.service import EngineServer
 from faxtui.inbox.actions import ActionError
 from faxtui.inbox.index import InboxIndex, InboxIndexError
 from faxtui.model import Call, CallChange, Direction, FaxEvent, Job, RawEvent, Snapshot
@@ -122,13 +125,19 @@ class Engine:
         *,
         read_only: bool = False,
         connect: bool = True,
+        socket: Path | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``connect=False``: the store and the queue only, no sources and no senders (the
-        commands that change the queue without a running engine)."""
+        """``read_only``: watch only: no modems opened (a watcher must not take the port or
+        answer), no calls placed, no command that changes anything. ``connect=False``: the
+        store and the queue only, no sources and no senders (the commands that change the
+        queue without a running engine). ``socket``: serve the API there too, while this
+        engine is the one sending the queue, so `faxtui send` and friends reach it."""
         self.config = config
         self.read_only = read_only
         self.connect = connect
+        self.socket = socket
+        self._server: EngineServer | None = None
         self._clock = clock
         self.store: Store | None = None
         self.sources: list[Source] = []
@@ -143,13 +152,13 @@ class Engine:
         self.store = Store(self.config.history_db, defer=loop.call_soon)
         self.queue = Queue(self.config, self.store, self._emit, clock=self._clock)
         if not self.connect:
-            await self.queue.start()
+            await self.queue.start(send=not self.read_only)
             return
         for server in self.config.ami:
             source = AmiSource(server, self._emit, clock=self._clock)
             self._ami[server.name] = source
             self.sources.append(source)
-        for modem in self.config.modems:
+        for modem in () if self.read_only else self.config.modems:
             modem_source = ModemSource(
                 modem, self._emit, inbox=self.config.inbox, clock=self._clock
             )
@@ -170,9 +179,22 @@ class Engine:
             *(ModemSender(m, self.queue.calls) for m in self._modems.values()),
             *(AsteriskSender(a, self.queue.calls) for a in self._ami.values() if a.server.can_send),
         ]
-        await self.queue.start()
+        await self.queue.start(send=not self.read_only)
+        if self.socket is not None and self.queue.sending:
+            from faxtui.service import EngineServer, ServiceError, engine_running
+
+            if not engine_running(self.socket):
+                serving = EngineServer(self, self.socket, mode=self.config.serve.mode,
+                                      group=self.config.serve.group)  # fmt: skip
+                try:
+                    await serving.start()
+                    self._server = serving
+                except ServiceError as exc:
+                    log.warning("not serving the engine's socket: %s", exc)
 
     async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.stop()
         if self._linker is not None:
             self._linker.cancel()
         if self.queue is not None:

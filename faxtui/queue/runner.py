@@ -19,6 +19,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from faxtui.config import Config
@@ -39,7 +40,7 @@ from faxtui.model import (
 from faxtui.queue import spool
 from faxtui.queue.jobs import JobStore
 from faxtui.queue.policy import after_try
-from faxtui.queue.senders.base import Outcome, Sender
+from faxtui.queue.senders.base import Outcome, Sender, outcome_of
 from faxtui.sources.base import Emit
 from faxtui.store import Store, Subscription
 from faxtui.t30.reasons import describe
@@ -47,6 +48,9 @@ from faxtui.t30.reasons import describe
 log = logging.getLogger(__name__)
 
 VIA_KINDS = ("modem", "asterisk")
+EXPIRY_EVERY = 30.0  # seconds between looks for jobs past their kill time
+ORPHAN_CONNECT_WAIT = 120  # seconds to wait for the PBX after a restart mid-call
+ORPHAN_RESYNC_WAIT = 5.0  # then this long for the resync to name the calls still running
 
 
 class QueueError(Exception):
@@ -146,9 +150,10 @@ class Queue:
 
     # --- life cycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, send: bool = True) -> None:
+        """Load the jobs; with ``send``, place their calls too (if no other process does)."""
         self.jobs = JobStore(self.config.queue_db)
-        self.sending = self._take_lock()
+        self.sending = send and self._take_lock()
         if self.sending:
             self._recover()
             keep = self.jobs.referenced_spool_files()
@@ -193,20 +198,68 @@ class Queue:
         return True
 
     def _recover(self) -> None:
-        """Jobs left in a call by a process that died: that try was interrupted."""
+        """Jobs left in a call by a process that died.
+
+        A modem call died with us: that try was interrupted, and the job goes again. An
+        Asterisk call may still be running on the PBX, or have ended while we were away:
+        follow it to its end if the AMI resync finds it, never dial again blindly.
+        """
         assert self.jobs is not None
         now = self._clock()
         for job in self.jobs.unfinished():
-            if job.state.in_call:
-                why = "faxtui stopped during the call"
-                self._save(self._end_try(job, Outcome(Result.FAILED, "interrupted", why), now))
+            if not job.state.in_call:
+                continue
+            attempt = job.attempts[-1]
+            sender = next((s for s in self.senders if s.name == attempt.via), None)
+            if sender is not None and sender.kind == "asterisk":
+                self._unfinished[job.id] = job
+                self._busy[sender.name] = self._busy.get(sender.name, 0) + 1
+                self._numbers.add(dial_key(job.number))
+                task = asyncio.create_task(self._follow_orphan(job, sender, attempt.call_id))
+                self._tries[job.id] = task
+                task.add_done_callback(partial(self._forget_try, job.id))
+                continue
+            why = "faxtui stopped during the call"
+            self._save(self._end_try(job, Outcome(Result.FAILED, "interrupted", why), now))
+
+    async def _follow_orphan(self, job: Job, sender: Sender, call_id: str) -> None:
+        outcome = Outcome(Result.UNKNOWN, "lost_track",
+                          "faxtui restarted during the call and did not find it on the PBX "
+                          "again; check Asterisk's logs before sending it again")  # fmt: skip
+        try:
+            for _ in range(ORPHAN_CONNECT_WAIT):
+                if sender.ready:
+                    break
+                await asyncio.sleep(1)
+            await asyncio.sleep(ORPHAN_RESYNC_WAIT)  # the resync after login names what runs
+            if self.calls.call(call_id) is not None:
+                call = await self.calls.ended(call_id, 120.0 * max(1, job.pages) + 120)
+                if call is not None:
+                    outcome = outcome_of(call)
+        finally:
+            self._busy[sender.name] -= 1
+            self._numbers.discard(dial_key(job.number))
+            self._wake.set()
+        self._finish(job.id, outcome)
+
+    def _expire(self) -> None:
+        """Waiting jobs past their kill time fail, even while no sender can take them."""
+        now = self._clock()
+        for job in list(self._unfinished.values()):
+            if _waiting(job) and job.kill_time is not None and now >= job.kill_time:
+                self._save(replace(job, state=JobState.FAILED, reason="kill_time",
+                                   detail=describe("kill_time").text, updated=now))  # fmt: skip
 
     # --- the loop ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        last_expiry = 0.0
         while True:
             self._wake.clear()
             try:
+                if self._clock() - last_expiry > EXPIRY_EVERY:
+                    last_expiry = self._clock()
+                    self._expire()
                 self._dispatch()
             except Exception:  # a bug must not stop the queue for good
                 log.exception("queue dispatch failed")
@@ -282,7 +335,10 @@ class Queue:
         self._numbers.add(dial_key(job.number))
         task = asyncio.create_task(self._try(job, sender, call_id), name=f"job {job.id}")
         self._tries[job.id] = task
-        task.add_done_callback(lambda _: self._tries.pop(job.id, None))
+        task.add_done_callback(partial(self._forget_try, job.id))
+
+    def _forget_try(self, job_id: int, _: object) -> None:
+        self._tries.pop(job_id, None)
 
     async def _try(self, job: Job, sender: Sender, call_id: str) -> None:
         try:

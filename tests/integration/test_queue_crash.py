@@ -105,3 +105,56 @@ async def test_no_job_is_lost_or_sent_twice_across_kill_9(tmp_path: Path) -> Non
     # the far end may have got a fax twice when a kill fell between its MCF and our commit
     assert far_end >= JOBS
     print(f"{kills} kills, {interrupted} tries interrupted, far end got {far_end} faxes")
+
+
+async def test_an_asterisk_fax_caught_by_kill_9_is_followed_not_sent_again(
+    tmp_path: Path,
+) -> None:
+    """The PBX goes on with the call while faxtui is dead: the restarted engine finds the call
+    again (AMI resync) and takes its outcome; the Originate is never repeated."""
+    from faxtui.sim.ami_server import AmiSimulator, SimUser
+
+    sim = AmiSimulator(users={"faxtui": SimUser("pw")}, speed=2, seed=5)
+    await sim.start()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'data_dir = "{tmp_path / "data"}"\n[health]\nprocesses = []\nspool_dirs = []\n'
+        f'[[ami]]\nname = "pbx"\nport = {sim.port}\nusername = "faxtui"\nsecret = "pw"\n'
+        'poll_interval = 0.2\nping_interval = 1\nping_timeout = 1\n'
+        f'send_channel = "Local/{{number}}@fax-out"\nsend_dir = "{tmp_path / "out"}"\n'
+    )
+    config.chmod(0o600)
+    socket = tmp_path / "data" / "engine.sock"
+    log = tmp_path / "serve.log"
+    page = tmp_path / "page.png"
+    Image.new("1", (1728, 200), 255).save(page)
+    engine = _serve(config, log)
+    try:
+        await wait_for(lambda: engine_running(socket), timeout=30)
+        client = RemoteEngine(socket)
+        await client.start()
+        try:
+            result = await client.command(SendFax("5550142", (str(page),)))
+            assert result.ok, result.message
+            job_id = result.data.id
+            await wait_for(lambda: any(j.id == job_id and j.state is JobState.SENDING
+                                       for j in client.snapshot().jobs), timeout=30)  # fmt: skip
+        finally:
+            await client.stop()
+        engine.send_signal(signal.SIGKILL)
+        engine.wait()
+        engine = _serve(config, log)
+        await wait_for(lambda: engine_running(socket), timeout=30)
+        jobs = JobStore(tmp_path / "data" / "queue.db", readonly=True)
+        try:
+            await wait_for(lambda: jobs.get(job_id).state.final, timeout=90)  # type: ignore[union-attr]
+            final = jobs.get(job_id)
+        finally:
+            jobs.close()
+    finally:
+        engine.send_signal(signal.SIGTERM)
+        engine.wait(15)
+        await sim.stop()
+    assert final is not None and final.state is JobState.DONE, (final, log.read_text()[-2000:])
+    assert len(final.attempts) == 1 and final.attempts[0].result is Result.SUCCESS
+    assert sum(1 for a in sim.actions if a.get("Action") == "Originate") == 1
