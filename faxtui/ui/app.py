@@ -302,10 +302,39 @@ class FaxApp(App[int]):
         result = await self.engine.command(Reconnect())
         self.notify(result.message, markup=False)
 
+    def action_new_fax(self) -> None:
+        from faxtui.ui.screens.job_actions import READ_ONLY
+        from faxtui.ui.screens.send import NewFaxScreen
+
+        if self.engine.read_only:
+            self.notify(READ_ONLY, severity="warning", markup=False)
+        elif not isinstance(self.screen, NewFaxScreen):
+            self.push_screen(NewFaxScreen(), self._fax_queued)
+
+    def _fax_queued(self, job: Job | None) -> None:
+        from faxtui.ui.screens.main import MainScreen
+
+        if job is not None and isinstance(self.screen, MainScreen):
+            self.screen.follow_job(job.id)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from faxtui.ui.screens.main import MainScreen
+
         yield from super().get_system_commands(screen)
+        yield SystemCommand("New fax", "Send documents to a number (n)", self.action_new_fax)
         yield SystemCommand("Reconnect", "Retry every AMI connection now", self.action_reconnect)
         yield SystemCommand("History", "Finished calls from the history database",
                             lambda: self.run_action("screen.history"))  # fmt: skip
         yield SystemCommand("Event log", "Show or hide the event log",
                             lambda: self.run_action("screen.toggle_log"))  # fmt: skip
+        if not isinstance(screen, MainScreen):
+            return
+        which = "the marked jobs, or the one under the queue's cursor"
+        for title, help_, action in (
+            ("Queue: resend", f"A new job for each of {which} (r)", "job_resend"),
+            ("Queue: retry now", f"Try {which} now (R)", "job_retry"),
+            ("Queue: cancel", f"Cancel {which}, after a question (c)", "job_cancel"),
+            ("Queue: hold or release", f"Hold {which}; release held ones (h)", "job_hold"),
+            ("Queue: clear the marks", "Unmark every job (space marks one)", "clear_marks"),
+        ):
+            yield SystemCommand(title, help_, lambda a=action: self.run_action(f"screen.{a}"))

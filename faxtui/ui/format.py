@@ -1,4 +1,4 @@
-"""How calls read on screen: pure functions from records to Rich Text.
+"""How calls and jobs read on screen: pure functions from records to Rich Text.
 
 Every remote string goes through ``safe_text``; nothing here parses markup.
 """
@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from rich.style import Style
 from rich.text import Text
 
-from faxtui.model import Call, Direction, Phase, Result, Transport
+from faxtui.model import Call, Direction, Job, JobState, Phase, Result, Transport
 from faxtui.t30.reasons import describe
 from faxtui.text import plain, safe_text
 
@@ -156,3 +157,82 @@ def summary(call: Call) -> str:
     who = plain(call.remote_number or call.remote_name or "unknown")
     arrow = {Direction.IN: "from", Direction.OUT: "to"}.get(call.direction, "with")
     return f"{plain(call.source)}: fax {arrow} {who}"
+
+
+# --- jobs of the queue ---------------------------------------------------------------------
+
+WAITING = (JobState.QUEUED, JobState.RETRY_WAIT)
+
+
+def job_state(job: Job, styles: Styles) -> Text:
+    style = {
+        JobState.DIALING: styles.accent,
+        JobState.SENDING: styles.accent,
+        JobState.RETRY_WAIT: styles.warn,
+        JobState.HELD: styles.warn,
+        JobState.DONE: styles.ok,
+        JobState.FAILED: styles.fail,
+        JobState.CANCELLED: styles.dim,
+    }.get(job.state, "")
+    return Text(str(job.state), style=style, no_wrap=True, end="")
+
+
+def tries(job: Job) -> str:
+    """``k/N``: the tries made (an interrupted one does not count) of the most allowed."""
+    return f"{job.tries}/{job.max_tries}"
+
+
+def next_try(job: Job, now: float) -> str:
+    """When a waiting job goes next: ``now`` once due, else the time (days when far off)."""
+    if job.state not in WAITING:
+        return ""
+    if job.next_try is None or job.next_try <= now:
+        return "now"
+    if job.next_try - now >= 86400:
+        return f"{int((job.next_try - now) // 86400)}d"
+    return time.strftime("%H:%M", time.localtime(job.next_try))
+
+
+def pages_of(n: int) -> str:
+    return f"{n} page{'s' if n != 1 else ''}"
+
+
+def job_reason(job: Job, call: Call | None, styles: Styles) -> Text:
+    """The job's last reason in words, or what it is doing (its call's status while in one)."""
+    why = describe(job.reason).short if job.reason else ""
+    match job.state:
+        case JobState.DONE:
+            return Text(f"✓ sent, {pages_of(job.pages)}", style=styles.ok, end="")
+        case JobState.FAILED:
+            return Text(f"✗ {why or 'failed'}", style=styles.fail, end="")
+        case JobState.CANCELLED:
+            return Text(why or "cancelled", style=styles.dim, end="")
+        case JobState.DIALING | JobState.SENDING:
+            if call is not None and call.status:
+                return safe_text(call.status)
+            via = job.attempts[-1].via if job.attempts else job.via
+            return safe_text(f"{job.state} via {via}" if via else str(job.state))
+        case JobState.RETRY_WAIT:
+            return Text(why or "waiting to retry", style=styles.warn, end="")
+        case JobState.HELD:
+            return Text(f"on hold, last: {why}" if why else "on hold", end="")
+    if why:  # queued again after a failure (retry now, release)
+        return Text(f"due now, last: {why}", end="")
+    if job.resent_from is not None:
+        return Text(f"waiting for a line (resend of job {job.resent_from})", end="")
+    return Text("waiting for a line", end="")
+
+
+def documents(job: Job) -> Text:
+    """The first document's name, and how many more."""
+    if not job.documents:
+        return Text("")
+    out = safe_text(PurePath(job.documents[0]).name)
+    if len(job.documents) > 1:
+        out.append(f" +{len(job.documents) - 1}", "dim")
+    return out
+
+
+def job_summary(job: Job) -> str:
+    """One plain line about a job, for dialogs and notifications."""
+    return f"job {job.id} to {plain(job.number)} ({job.state}, {pages_of(job.pages)})"

@@ -4,14 +4,19 @@ FaxApp on the AMI simulator.
 The fixed app has no AMI server; its store gets a hand-made but realistic set of calls,
 sources and host health (``EVENTS``) once the app has mounted. Wall time is frozen at
 ``NOW`` so elapsed times, clocks and "retry in" stay the same from run to run.
+
+``make_app(jobs=JOBS)`` also fills the queue's database before the engine starts: the real
+queue then owns them (no sender: nothing is dialled), and the job keys act on them for real.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,7 @@ from textual.widgets import RichLog
 from faxtui.config import Config, HealthConfig
 from faxtui.engine import Engine
 from faxtui.model import (
+    Attempt,
     CallClosed,
     CallInfo,
     CallOpened,
@@ -31,6 +37,9 @@ from faxtui.model import (
     FaxEvent,
     Health,
     HealthSample,
+    Job,
+    JobChanged,
+    JobState,
     LinkState,
     Phase,
     PhaseEntered,
@@ -41,6 +50,7 @@ from faxtui.model import (
     SourceStatus,
     Transport,
 )
+from faxtui.queue.jobs import JobStore
 from faxtui.sim.ami_server import AmiSimulator
 from faxtui.sources.health import HealthProbe
 from faxtui.ui.app import FaxApp
@@ -353,6 +363,87 @@ OLD_EVENTS: tuple[FaxEvent, ...] = (
     *_finished_earlier(OLD_IDS[1], T - 7_000, "+15125550188", ok=False),
 )
 
+# --- the fixed jobs of the queue ------------------------------------------------------------
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+PDF = DATA / "reportlab-3-pages.pdf"  # three pages of text
+SPOOL_SAMPLE = DATA / "efix-text-standard.tif"  # a real fax TIFF, as the spool keeps them
+
+DONE_JOB, FAILED_JOB, RETRY_JOB, QUEUED_JOB, HELD_JOB, SENDING_JOB = 1, 2, 3, 4, 5, 6
+
+
+def _job(job_id: int, number: str, document: str, pages: int, **fields: Any) -> Job:
+    created = fields.pop("created", T - 1800)
+    return Job(
+        id=job_id,
+        number=number,
+        spool=f"job{job_id}.tif",  # in the queue's spool folder: make_app fills it in
+        pages=pages,
+        documents=(document,),
+        owner="ops",
+        created=created,
+        updated=fields.pop("updated", created),
+        kill_time=T + 86400,
+        **fields,
+    )
+
+
+JOBS: tuple[Job, ...] = (
+    _job(
+        DONE_JOB, "+442079460123", "/home/ops/contract-2027.pdf", 2,
+        state=JobState.DONE, created=T - 3000, updated=T - 2950, reason="ok",
+        attempts=(Attempt(T - 2990, "pbx1", "pbx1:1799997010.11", T - 2950, Result.SUCCESS,
+                          "ok", "OK", 2),),
+    ),
+    _job(
+        FAILED_JOB, "5550117", "/home/ops/invoice 4711.pdf", 1,
+        state=JobState.FAILED, created=T - 1500, updated=T - 600, reason="no_answer",
+        detail="NO ANSWER (cause 19)",
+        attempts=(
+            Attempt(T - 1490, "pbx1", "pbx1:1799998510.21", T - 1489, Result.FAILED, "busy",
+                    "BUSY (cause 17)"),
+            Attempt(T - 1189, "pbx1", "pbx1:1799998811.22", T - 1188, Result.FAILED, "busy",
+                    "BUSY (cause 17)"),
+            Attempt(T - 645, "pbx1", "pbx1:1799999355.23", T - 600, Result.FAILED, "no_answer",
+                    "NO ANSWER (cause 19)"),
+        ),
+    ),
+    _job(
+        RETRY_JOB, "+4930901820", "/srv/scans/befund.tif", 3,
+        state=JobState.RETRY_WAIT, created=T - 420, updated=T - 60, reason="call_dropped",
+        detail="remote channel hungup", next_try=T + 240,
+        attempts=(Attempt(T - 400, "pbx1", "pbx1:1799999600.31", T - 60, Result.FAILED,
+                          "call_dropped", "remote channel hungup", 1),),
+    ),
+    _job(QUEUED_JOB, "+15125550188", "/home/ops/quote.txt", 1, created=T - 30),
+    _job(HELD_JOB, "5550199", "/home/ops/draft.pdf", 4, state=JobState.HELD, created=T - 25),
+    _job(SENDING_JOB, "5550142", "/home/ops/order.pdf", 1, created=T - 21),
+)  # fmt: skip
+
+# The last job in a call: the queue cannot be made to place it without a sender, so the
+# pictures show it through the store (``JOB_EVENTS``); the queue keeps it as queued.
+SENDING = replace(
+    JOBS[-1], state=JobState.SENDING, updated=T - 14,
+    attempts=(Attempt(T - 20, "pbx1", OUTBOUND_ID),),
+)  # fmt: skip
+JOB_EVENTS: tuple[FaxEvent, ...] = (JobChanged(SENDING),)
+
+
+def seed_jobs(config: Config, jobs: Iterable[Job]) -> None:
+    """Put ``jobs`` in the queue's database (ids in order from 1), each with a spool file."""
+    spool = config.spool
+    spool.mkdir(parents=True, exist_ok=True)
+    store = JobStore(config.queue_db)
+    try:
+        for job in jobs:
+            target = spool / job.spool
+            shutil.copyfile(SPOOL_SAMPLE, target)
+            added = store.add(replace(job, spool=str(target)))
+            assert added.id == job.id, "seed the jobs in id order, from 1"
+    finally:
+        store.close()
+
+
 # --- fixtures ------------------------------------------------------------------------------
 
 
@@ -380,13 +471,21 @@ def make_app(tmp_path: Path, frozen_time: float, monkeypatch: pytest.MonkeyPatch
     """
     monkeypatch.setattr(HealthProbe, "sample", lambda self, now: HEALTH)
 
-    def make(*, theme: str = "faxtui-dark", read_only: bool = False, **kwargs: Any) -> FaxApp:
+    def make(
+        *,
+        theme: str = "faxtui-dark",
+        read_only: bool = False,
+        jobs: Iterable[Job] = (),
+        **kwargs: Any,
+    ) -> FaxApp:
         config = Config(
             ami=(),
             health=HealthConfig(processes=(), spool_dirs=()),
             data_dir=tmp_path / "data",
         )
-        engine = Engine(config, read_only=read_only)
+        seed_jobs(config, jobs)
+        # the queue stamps its jobs with the frozen time too
+        engine = Engine(config, read_only=read_only, clock=lambda: time.time())
         kwargs.setdefault("linger", 3600.0)
         return FaxApp(engine, theme=theme, **kwargs)
 
@@ -421,6 +520,7 @@ async def inject(pilot: Pilot[Any], events: Iterable[FaxEvent] = EVENTS) -> None
     # a call that ended longer ago than the linger time leaves the table at the next tick
     ids = {i for i in ids if app._showable(store.call(i), now)}  # type: ignore[arg-type]
     names = {e.state.name for e in events if isinstance(e, SourceStatus)}
+    jobs = {e.job.id: e.job for e in events if isinstance(e, JobChanged)}
 
     def shown() -> bool:
         sources = {s.name: s for s in store.snapshot().sources}
@@ -428,6 +528,7 @@ async def inject(pilot: Pilot[Any], events: Iterable[FaxEvent] = EVENTS) -> None
             not app._pending
             and all(app.calls.get(i) == store.call(i) for i in ids)
             and all(app.sources.get(n) == sources[n] for n in names)
+            and all(app.jobs.get(i) == job for i, job in jobs.items())
         )
 
     await wait_for(shown, timeout=10)

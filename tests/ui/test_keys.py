@@ -68,7 +68,7 @@ async def test_the_calls_table_shows_every_call_in_the_order_they_began(app: Fax
 
 
 async def test_wide_layout_shows_server_station_id_rate_ecm_and_resolution(app: FaxApp) -> None:
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=(240, 48)) as pilot:  # 150 columns beside the queue's 90
         await inject(pilot)
         table = calls_table(app)
         labels = [str(c.label) for c in table.columns.values()]

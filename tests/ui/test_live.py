@@ -150,7 +150,7 @@ async def test_hostile_caller_and_station_ids_are_shown_as_plain_text(
 ) -> None:
     app = live_app
     sim.speed = 20  # only the end matters here
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=(240, 48)) as pilot:  # the calls' wide layout, beside the queue
         await _connected(app)
         sim.run(scenarios.hostile)
         await wait_for(lambda: _finished(app), TIMEOUT)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.screen import Screen
 
+from faxtui.inbox.model import InboxItem
 from faxtui.model import Call, Job
 from faxtui.ui.format import Styles
 
@@ -25,6 +26,10 @@ class LiveScreen(Screen[None]):
 
     def jobs_update(self, changed: list[Job]) -> None:
         """Jobs of the queue that changed (batched with the calls)."""
+
+    def inbox_update(self, changed: list[InboxItem], removed: list[str]) -> None:
+        """Received faxes that are new or changed, and the paths that left the inbox (batched
+        with the calls)."""
 
     def engine_tick(self, now: float, removed: bool) -> None:
         """Once a second; ``removed`` when finished calls left the live set."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from faxtui.model import PHASE_NAMES
@@ -35,6 +37,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
             yield Static(self._keys(), id="help-keys")
+            for widget in self._sections():
+                yield Static(self._section(widget), classes="help-section")
             yield Static(self._phases(), id="help-phases")
 
     def _keys(self) -> Table:
@@ -50,12 +54,31 @@ class HelpScreen(ModalScreen[None]):
                 continue  # e.g. the AT trace on an Asterisk call
             seen.add(binding.action)
             keys.add(binding.key)
-            key = binding.key_display or binding.key.replace("question_mark", "?")
-            table.add_row(key.replace("slash", "/"), binding.description or binding.action)
-        table.add_row("ctrl+p", "command palette: themes, reconnect, history, …")
+            table.add_row(_key(binding), binding.description or binding.action)
+        table.add_row("ctrl+p", "command palette: new fax, themes, reconnect, history, …")
         if "tab" not in keys:
             table.add_row("tab", "next pane")
         return table
+
+    def _sections(self) -> list[Widget]:
+        """The widgets below with keys of their own (the queue's), once per kind."""
+        kinds: dict[type, Widget] = {}
+        for widget in self.below.query("*"):
+            if getattr(widget, "HELP_TITLE", None):
+                kinds.setdefault(type(widget), widget)
+        return list(kinds.values())
+
+    def _section(self, widget: Widget) -> Group:
+        title = Text(f"\n{widget.HELP_TITLE}", style="italic")  # type: ignore[attr-defined]
+        if self.below.focused is not widget:
+            title.append(" (tab moves there)", "dim italic")
+        table = Table(show_header=False, box=None)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for binding in type(widget).BINDINGS:  # its own, not those it inherits
+            if isinstance(binding, Binding):
+                table.add_row(_key(binding), binding.description)
+        return Group(title, table)
 
     def _phases(self) -> Table:
         table = Table(title="\nThe phase ribbon  A B C D E", title_justify="left",
@@ -69,3 +92,8 @@ class HelpScreen(ModalScreen[None]):
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss()
+
+
+def _key(binding: Binding) -> str:
+    key = binding.key_display or binding.key.replace("question_mark", "?")
+    return key.replace("slash", "/")
