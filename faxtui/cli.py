@@ -17,16 +17,32 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faxtui import __version__, heap, logs, modem_cli, preview_cli, queue_cli
-from faxtui.config import AmiServer, Config, ConfigError, ModemConfig, Secret, load, state_dir
+from faxtui.config import (
+    GRAPHICS,
+    AmiServer,
+    Config,
+    ConfigError,
+    ModemConfig,
+    Secret,
+    load,
+    state_dir,
+)
 from faxtui.engine import JOB_ACTIONS, Engine, EngineApi
 from faxtui.inbox import cli as inbox_cli
 from faxtui.model import Call, CallChange, Resync, SourceChange
 from faxtui.records import call_record, same_call_facts, source_record
 
+if TYPE_CHECKING:
+    from faxtui.ui.widgets.page_view import Graphics
+
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+GRAPHICS_HELP = (
+    "how the inbox draws fax pages (default: auto, from the config's [ui] graphics; "
+    "braille in tmux)"
+)
 
 
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -58,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser, top=True)
     parser.add_argument("--read-only", action="store_true", help="watch only, change nothing")
     parser.add_argument("--theme", help="start with this theme (then it is remembered)")
+    parser.add_argument("--graphics", choices=GRAPHICS, type=str.lower, help=GRAPHICS_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="the TUI on a simulated Asterisk with looping fax calls")
@@ -65,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", type=float, default=2.0, help="simulated time factor (2)")
     demo.add_argument("--seed", type=int, default=None, help="repeat the same mix of calls")
     demo.add_argument("--theme", default=argparse.SUPPRESS)
+    demo.add_argument("--graphics", choices=GRAPHICS, type=str.lower, default=argparse.SUPPRESS,
+                      help=GRAPHICS_HELP)  # fmt: skip
 
     watch = sub.add_parser("watch", help="print every change of every call (headless)")
     _common(watch, top=False)
@@ -166,6 +185,7 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
     )
     app = FaxApp(
         engine,
+        graphics=_graphics(args, config),
         theme=args.theme or config.ui.theme,
         linger=config.ui.linger,
         bell=config.ui.bell,
@@ -174,6 +194,14 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
         settle_heap=True,
     )
     return app.run() or EXIT_OK
+
+
+def _graphics(args: argparse.Namespace, config: Config) -> Graphics:
+    """How the inbox draws pages: ``--graphics``, else the config; ``auto`` may ask the
+    terminal, so this runs before Textual owns it."""
+    from faxtui.ui.widgets.page_view import prepare_graphics
+
+    return prepare_graphics(getattr(args, "graphics", None) or config.ui.graphics)
 
 
 def run_demo(args: argparse.Namespace, config: Config) -> int:
@@ -223,6 +251,7 @@ def run_demo(args: argparse.Namespace, config: Config) -> int:
 
     app = FaxApp(
         engine,
+        graphics=_graphics(args, config),
         theme=getattr(args, "theme", None) or config.ui.theme,
         linger=config.ui.linger,
         before_start=start_simulators,

@@ -121,6 +121,7 @@ class UiConfig:
     bell: bool = False  # ring the terminal bell when a fax fails
     notify: str = "failures"  # toasts for finished calls: "all", "failures" or "none"
     linger: float = 60.0  # seconds a finished call stays in the live table
+    graphics: str = "auto"  # how fax pages are drawn: auto, sixel, kitty, halfblock, braille, none
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,8 @@ _QUEUE = {
     "resolution": str,
     "paper": str,
 }
-_UI = {"theme": str, "bell": bool, "notify": str, "linger": (int, float)}
+_UI = {"theme": str, "bell": bool, "notify": str, "linger": (int, float), "graphics": str}
+GRAPHICS = ("auto", "sixel", "kitty", "halfblock", "braille", "none")
 _HEALTH = {"processes": list, "spool_dirs": list, "interval": (int, float)}
 _MODEM = {
     "name": str,
@@ -425,11 +427,21 @@ def load(
     if notify not in ("all", "failures", "none"):
         src = merged["ui.notify"][0]
         raise ConfigError(f'{_where(src, "ui", None, "notify")}: use "all", "failures" or "none"')
+    graphics = str(env.get("FAXTUI_GRAPHICS") or get("ui.graphics", UiConfig.graphics))
+    graphics = graphics.strip().lower()
+    if graphics not in GRAPHICS:
+        where = (
+            _where(merged["ui.graphics"][0], "ui", None, "graphics")
+            if "ui.graphics" in merged and not env.get("FAXTUI_GRAPHICS")
+            else "$FAXTUI_GRAPHICS"
+        )
+        raise ConfigError(f"{where}: use one of {', '.join(GRAPHICS)}")
     ui = UiConfig(
         theme=env.get("FAXTUI_THEME") or get("ui.theme", UiConfig.theme),
         bell=get("ui.bell", UiConfig.bell),
         notify=notify,
         linger=float(get("ui.linger", UiConfig.linger)),
+        graphics=graphics,
     )
     health = HealthConfig(
         processes=tuple(str(p) for p in get("health.processes", HealthConfig.processes)),

@@ -107,7 +107,8 @@ async def _place(
 ) -> Call | None:
     before = len(sim.calls)
     if turn.incoming:
-        pages = [sample_page(n, rows=rng.choice((600, 800))) for n in range(1, turn.pages + 1)]
+        rows = rng.choice((600, 800))
+        pages = [sample_page(n, rows, far.options.local_id) for n in range(1, turn.pages + 1)]
         return await sim.ring(pages, far_end=far)
     sim.next_call(far)
     files = tuple(str(p) for p in documents[: turn.pages])

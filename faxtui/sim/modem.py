@@ -40,6 +40,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from faxtui.documents import fonts
 from faxtui.sim.line import (
     SHORT_TRAINING,
     TRAINING,
@@ -1247,13 +1248,21 @@ class SimModem:
         self._result("NO CARRIER")
 
 
-def sample_page(number: int = 1, rows: int = 600) -> Image.Image:
-    """A small fax page (1728 pixels wide, fine resolution) for the demo and the far end."""
+def sample_page(number: int = 1, rows: int = 600, sender: str = "faxtui simulator") -> Image.Image:
+    """A small fax page (1728 pixels wide, fine resolution) for the demo and the far end: a
+    heading large enough to read in braille at fit width, then lines of ordinary text."""
     image = Image.new("1", (1728, rows), 255)
     draw = ImageDraw.Draw(image)
     draw.rectangle((20, 20, 1707, rows - 21), outline=0, width=3)
-    for y in range(60, rows - 60, 40):
-        draw.text((80, y), f"faxtui simulated fax, page {number}, line {y}", fill=0)
+    heading = fonts.font(fonts.SANS_BOLD, 150)
+    draw.text((80, 50), "FAX", font=heading, fill=0)
+    draw.text((520, 70), f"page {number}", font=fonts.font(fonts.SANS_BOLD, 110), fill=0)
+    small = fonts.font(fonts.SANS, 44)
+    draw.text((80, 240), fonts.drawable(fonts.SANS, f"from {sender}"), font=small, fill=0)
+    draw.line((80, 310, 1648, 310), fill=0, width=6)
+    for y in range(350, rows - 80, 64):
+        draw.text((80, y), f"Simulated fax, page {number}, line {(y - 350) // 64 + 1}.",
+                  font=small, fill=0)  # fmt: skip
     return image
 
 

@@ -152,7 +152,7 @@ async def _write_received(
     if not (receive and sim.fax_dir and files and pages):
         return
     target = Path(files[0])
-    images = [sample_page(n, rows=900) for n in range(1, pages + 1)]
+    images = [sample_page(n, 900, plan.remote_id or "unknown") for n in range(1, pages + 1)]
     fine = plan.resolution.endswith("7700")
 
     def write() -> None:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from faxtui import heap
@@ -28,6 +29,7 @@ from faxtui.model import (
     Change,
     Health,
     HealthChange,
+    InboxChange,
     Job,
     JobChange,
     JobState,
@@ -41,11 +43,15 @@ from faxtui.t30.reasons import describe
 from faxtui.text import plain
 from faxtui.ui import theming
 from faxtui.ui.format import DEFAULT_STYLES, summary
+from faxtui.ui.inbox_state import InboxFeed
 from faxtui.ui.screens.base import LiveScreen
+from faxtui.ui.widgets.page_view import Graphics
 
 log = logging.getLogger(__name__)
 
 REFRESH_INTERVAL = 0.1  # at most ten UI updates a second
+MAX_TOASTS = (2, 4)  # toasts on screen at once, below and from TALL rows: the newest stay
+TALL = 40
 TTY_CHECK_INTERVAL = 2.0
 
 
@@ -55,6 +61,7 @@ class FaxApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("i", "inbox", "Inbox", id="inbox", show=False),  # the main screen shows it
     ]
 
     def __init__(
@@ -69,6 +76,7 @@ class FaxApp(App[int]):
         after_stop: Callable[[], Awaitable[None]] | None = None,
         startup_warnings: Iterable[str] = (),
         settle_heap: bool = False,
+        graphics: Graphics | None = None,
     ) -> None:
         super().__init__()
         self._settle_heap = settle_heap  # the process is ours: tune its collector once started
@@ -85,6 +93,8 @@ class FaxApp(App[int]):
         self.sources: dict[str, SourceState] = {}
         self.health: Health | None = None
         self.jobs: dict[int, Job] = {}
+        self.inbox = InboxFeed()
+        self.graphics = graphics or Graphics()  # how fax pages are drawn (prepare_graphics)
         self.styles_ = DEFAULT_STYLES
         self._pending: dict[object, Change] = {}
         self._flush_timer: object | None = None
@@ -124,6 +134,23 @@ class FaxApp(App[int]):
         if self._after_stop is not None:
             await self._after_stop()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Textual's toast, but a burst of failures (a trunk going down) must not bury the
+        screen at 80x24: beyond a few toasts the oldest go (they are in the event log)."""
+        keep = MAX_TOASTS[self.size.height >= TALL] - 1
+        shown = list(self._notifications)  # Textual's own list, oldest first (8.2)
+        for old in shown[: max(len(shown) - keep, 0)]:
+            self._unnotify(old, refresh=False)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     def _fatal_error(self) -> None:
         """Textual prints a crash with the local variables; ours could hold a secret."""
         from rich.traceback import Traceback
@@ -161,6 +188,7 @@ class FaxApp(App[int]):
         self.sources = {s.name: s for s in snapshot.sources}
         self.health = snapshot.health
         self.jobs = {j.id: j for j in snapshot.jobs}
+        self.inbox.load(snapshot.inbox)
         self._render_all()
 
     async def _follow(self, subscription: Subscription) -> None:
@@ -175,6 +203,9 @@ class FaxApp(App[int]):
                         self._pending["health"] = change
                     case JobChange(job=job):
                         self._pending[("job", job.id)] = change
+                    case InboxChange():
+                        self.inbox.add(change)  # the feed keeps every change until a flush
+                        self._pending["inbox"] = change
                     case Resync():
                         self._pending.clear()
                         self._take_snapshot()
@@ -215,6 +246,7 @@ class FaxApp(App[int]):
                 screen.engine_update(changed, sources_changed)
                 if jobs:
                     screen.jobs_update(jobs)
+            self._inbox_to_screens()
 
     def _note_transition(self, before: Call | None, after: Call) -> None:
         if after.ended is None or (before is not None and before.ended is not None):
@@ -275,6 +307,14 @@ class FaxApp(App[int]):
         for screen in self._live_screens():
             screen.engine_update(list(self.calls.values()), True)
             screen.jobs_update(list(self.jobs.values()))
+        self._inbox_to_screens()
+
+    def _inbox_to_screens(self) -> None:
+        """What changed in the inbox since the last flush, to the screens that show it."""
+        taken = self.inbox.take()
+        if taken is not None:
+            for screen in self._live_screens():
+                screen.inbox_update(*taken)
 
     def _live_screens(self) -> list[LiveScreen]:
         """Mounted screens that show engine state (they get every batch of changes)."""
@@ -302,6 +342,12 @@ class FaxApp(App[int]):
         result = await self.engine.command(Reconnect())
         self.notify(result.message, markup=False)
 
+    def action_inbox(self) -> None:
+        from faxtui.ui.screens.inbox import InboxScreen
+
+        if not isinstance(self.screen, InboxScreen):
+            self.push_screen(InboxScreen())
+
     def action_new_fax(self) -> None:
         from faxtui.ui.screens.job_actions import READ_ONLY
         from faxtui.ui.screens.send import NewFaxScreen
@@ -322,6 +368,7 @@ class FaxApp(App[int]):
 
         yield from super().get_system_commands(screen)
         yield SystemCommand("New fax", "Send documents to a number (n)", self.action_new_fax)
+        yield SystemCommand("Inbox", "Received faxes and their pages (i)", self.action_inbox)
         yield SystemCommand("Reconnect", "Retry every AMI connection now", self.action_reconnect)
         yield SystemCommand("History", "Finished calls from the history database",
                             lambda: self.run_action("screen.history"))  # fmt: skip

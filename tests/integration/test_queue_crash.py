@@ -120,7 +120,7 @@ async def test_an_asterisk_fax_caught_by_kill_9_is_followed_not_sent_again(
     config.write_text(
         f'data_dir = "{tmp_path / "data"}"\n[health]\nprocesses = []\nspool_dirs = []\n'
         f'[[ami]]\nname = "pbx"\nport = {sim.port}\nusername = "faxtui"\nsecret = "pw"\n'
-        'poll_interval = 0.2\nping_interval = 1\nping_timeout = 1\n'
+        "poll_interval = 0.2\nping_interval = 1\nping_timeout = 1\n"
         f'send_channel = "Local/{{number}}@fax-out"\nsend_dir = "{tmp_path / "out"}"\n'
     )
     config.chmod(0o600)

@@ -47,10 +47,11 @@ class MainScreen(JobActions):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_call", "Details", id="details", show=True),
         Binding("n", "app.new_fax", "New fax", id="new-fax"),
+        Binding("i", "app.inbox", "Inbox", id="inbox"),
         Binding("h", "history", "History", id="history"),
         Binding("l", "toggle_log", "Log", id="log"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
-        Binding("r", "app.reconnect", "Reconnect", id="reconnect"),
+        Binding("r", "app.reconnect", "Reconnect", id="reconnect", show=False),  # room at 80
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
