@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import statistics
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,15 @@ def child(module: str, *args: str, log: Path) -> Iterator[tuple[subprocess.Popen
         except subprocess.TimeoutExpired:
             proc.terminate()
             proc.wait(timeout=5)
+
+
+async def until(predicate: Callable[[], object], timeout: float = 60.0) -> None:
+    """Poll ``predicate`` every millisecond (fine enough to time by); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout} s waiting for {predicate}")
+        await asyncio.sleep(0.001)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

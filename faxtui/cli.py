@@ -186,6 +186,7 @@ def run_tui(args: argparse.Namespace, config: Config) -> int:
     app = FaxApp(
         engine,
         graphics=_graphics(args, config),
+        viewer=config.inboxes.viewer,
         theme=args.theme or config.ui.theme,
         linger=config.ui.linger,
         bell=config.ui.bell,

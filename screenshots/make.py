@@ -21,12 +21,16 @@ HERE = Path(__file__).resolve().parent
 async def shoot(size: tuple[int, int], name: str, keys: list[str], wait: float) -> None:
     from faxtui.config import AmiServer, Config, HealthConfig, Secret
     from faxtui.engine import Engine
+    from faxtui.inbox import config as inbox_config
     from faxtui.sim.ami_server import AmiSimulator, SimUser
     from faxtui.sim.scenarios import run_scenarios
     from faxtui.ui.app import FaxApp
 
     listener = socket.create_server(("127.0.0.1", 0))
-    sim = AmiSimulator(users={"faxtui": SimUser("demo")}, speed=3, seed=11)
+    data = Path(tempfile.mkdtemp(prefix="faxtui-shots-"))
+    received = data / "asterisk-fax"  # where the simulated ReceiveFAX writes: the inbox
+    received.mkdir()
+    sim = AmiSimulator(users={"faxtui": SimUser("demo")}, speed=3, seed=11, fax_dir=received)
 
     async def start() -> None:
         await sim.start(sock=listener)
@@ -37,7 +41,8 @@ async def shoot(size: tuple[int, int], name: str, keys: list[str], wait: float) 
                        secret=Secret("demo"), poll_interval=0.5),),
         health=HealthConfig(processes=("asterisk", "faxq", "hfaxd", "faxgetty", "iaxmodem"),
                             spool_dirs=("/var/spool/asterisk/fax",)),
-        data_dir=Path(tempfile.mkdtemp(prefix="faxtui-shots-")),
+        data_dir=data,
+        inboxes=inbox_config.from_toml({"folders": [f"{received}/*.tif"]}, "screenshots"),
     )  # fmt: skip
     app = FaxApp(Engine(config), before_start=start, after_stop=sim.stop, notify="all")
     async with app.run_test(size=size) as pilot:
@@ -58,6 +63,7 @@ async def main() -> None:
     await shoot((100, 30), "call-detail", ["enter"], 16)
     await shoot((100, 30), "history", ["h"], 30)
     await shoot((100, 30), "help", ["question_mark"], 4)
+    await shoot((160, 48), "inbox", ["i", "down"], 40)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ quiet = 2.0                    # seconds a file must stay unchanged before it is
 polling = false                # poll instead of inotify (NFS, CIFS, some containers)
 rescan = 300                   # seconds between full rescans, behind the watcher; 0: never
 modem_inbox = true             # also the modems' inbox (<data_dir>/inbox and any [[modem]] inbox)
+viewer = "xdg-open {file}"     # o in the inbox: a program with its own window ({page}: 1, 2, ...)
 ```
 
 Patterns match the path below the folder: ``*``, ``?`` and ``[...]`` stay within one folder
@@ -24,6 +25,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -76,6 +78,7 @@ class InboxConfig:
     polling: bool = False
     rescan: float = 300.0
     modem_inbox: bool = True
+    viewer: tuple[str, ...] = ()  # the external viewer's command line, split; () for none
 
     def watches(self, config: Config) -> tuple[Watch, ...]:
         """The configured folders, and the modems' inboxes unless ``modem_inbox`` is off."""
@@ -99,6 +102,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "polling": bool,
     "rescan": (int, float),
     "modem_inbox": bool,
+    "viewer": str,
 }
 _NAMES = {list: "a list", str: "a string", bool: "true or false"}
 
@@ -135,7 +139,12 @@ def from_toml(table: Mapping[str, Any], where: str) -> InboxConfig:
         archive = Path(table["archive"]).expanduser()
         if not archive.is_absolute():
             raise failing("archive")(f"{table['archive']!r} is not an absolute path")
+    try:
+        viewer = tuple(shlex.split(table.get("viewer", "")))
+    except ValueError as exc:
+        raise failing("viewer")(f"is not a command line ({exc})") from None
     return InboxConfig(
+        viewer=viewer,
         folders=folders,
         archive=archive,
         quiet=quiet,

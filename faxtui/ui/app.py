@@ -77,6 +77,7 @@ class FaxApp(App[int]):
         startup_warnings: Iterable[str] = (),
         settle_heap: bool = False,
         graphics: Graphics | None = None,
+        viewer: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self._settle_heap = settle_heap  # the process is ours: tune its collector once started
@@ -95,6 +96,7 @@ class FaxApp(App[int]):
         self.jobs: dict[int, Job] = {}
         self.inbox = InboxFeed()
         self.graphics = graphics or Graphics()  # how fax pages are drawn (prepare_graphics)
+        self.viewer = viewer  # [inbox] viewer: the external viewer's command line
         self.styles_ = DEFAULT_STYLES
         self._pending: dict[object, Change] = {}
         self._flush_timer: object | None = None

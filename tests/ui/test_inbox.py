@@ -100,9 +100,9 @@ def make_app(inbox: Inbox, frozen_time: float, monkeypatch: pytest.MonkeyPatch) 
     """``make_app(read_only=...)``: an app on a real engine watching ``inbox``."""
     monkeypatch.setattr(HealthProbe, "sample", lambda self, now: HEALTH)
 
-    def make(*, read_only: bool = False) -> FaxApp:
+    def make(*, read_only: bool = False, viewer: tuple[str, ...] = ()) -> FaxApp:
         engine = Engine(inbox.config, read_only=read_only, clock=lambda: time.time())
-        return FaxApp(engine, linger=3600.0)
+        return FaxApp(engine, linger=3600.0, viewer=viewer)
 
     return make
 
@@ -478,6 +478,44 @@ async def test_slash_filters_on_number_station_note_and_state(make_app: Any, fax
         assert isinstance(app.screen, InboxScreen)
         await pilot.press("escape")  # nothing left to back out of: the screen goes
         await wait_for(lambda: not isinstance(app.screen, InboxScreen), T)
+
+
+async def test_o_opens_the_fax_in_the_configured_viewer_at_the_page_shown(
+    make_app: Any, faxes: Inbox, tmp_path: Path
+) -> None:
+    said = tmp_path / "viewer-args"
+    viewer = ("sh", "-c", f'printf "%s\\n" "$@" > {said}', "viewer", "--page={page}", "{file}")
+    app = make_app(read_only=True, viewer=viewer)  # looking needs no write access
+    async with app.run_test(size=(140, 30)) as pilot:
+        await open_inbox(pilot, len(FAXES))
+        assert "o Viewer" in screen_text(app).splitlines()[-1]
+        await pilot.press("z")
+        await wait_drawn(pilot, TWO_PAGES)
+        await pilot.press("right_square_bracket")
+        await wait_drawn(pilot, TWO_PAGES, 2)
+        await pilot.press("z", "o")
+        await wait_for(lambda: said.exists() and toasts(app), T)
+        assert said.read_text().splitlines() == ["--page=2", faxes.path(TWO_PAGES)]
+        assert toasts(app) == [(f"{TWO_PAGES} handed to sh", "information")]
+
+
+async def test_a_viewer_that_fails_says_why_and_none_configured_hides_the_key(
+    make_app: Any, faxes: Inbox
+) -> None:
+    app = make_app(viewer=("sh", "-c", "echo 'Error: cannot open display' >&2; exit 3"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_inbox(pilot, len(FAXES))
+        await pilot.press("o")
+        await wait_for(lambda: toasts(app), T)
+        assert toasts(app) == [("viewer sh failed (exit 3): Error: cannot open display", "error")]
+        assert all(exists(faxes.path(n)) for n in FAXES)
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await open_inbox(pilot, len(FAXES))
+        assert "Viewer" not in screen_text(app).splitlines()[-1]
+        await pilot.press("o")
+        await pilot.pause()
+        assert toasts(app) == []
 
 
 async def test_read_only_refuses_every_key_and_opening_changes_nothing(

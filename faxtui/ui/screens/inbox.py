@@ -31,6 +31,7 @@ from faxtui.ui.screens.base import LiveScreen
 from faxtui.ui.screens.confirm import ConfirmScreen
 from faxtui.ui.screens.inbox_dialogs import ExportDialog, ForwardDialog, NoteDialog
 from faxtui.ui.screens.send import recent_numbers
+from faxtui.ui.viewer import open_in_viewer
 from faxtui.ui.widgets.inbox_table import InboxTable, received, sender, when
 from faxtui.ui.widgets.page_view import Graphics, PageView
 
@@ -50,6 +51,7 @@ COMMANDS = (  # the command palette's inbox entries: title, help, action
     ("Inbox: export", "As PDF or PNG files into a folder (e)", "export"),
     ("Inbox: forward", "Queue the pages to another number (F)", "forward"),
     ("Inbox: archive", "Move into the archive folder, after a question (A)", "archive"),
+    ("Inbox: open in the viewer", "The [inbox] viewer program, on this fax (o)", "view"),
     ("Inbox: forget a missing fax", "Drop the row of a file that is gone (x)", "forget"),
     ("Inbox: clear the marks", "Unmark every fax (space marks one)", "clear_marks"),
 )  # fmt: skip
@@ -58,13 +60,18 @@ COMMANDS = (  # the command palette's inbox entries: title, help, action
 class InboxCommands(Provider):
     """The inbox's actions in the command palette."""
 
+    def _commands(self) -> list[tuple[str, str, str]]:
+        """The entries whose action can run here (no viewer entry without a viewer)."""
+        screen = self.screen
+        return [c for c in COMMANDS if screen.check_action(c[2], ()) is not False]
+
     async def discover(self) -> Hits:
-        for title, words, action in COMMANDS:
+        for title, words, action in self._commands():
             yield DiscoveryHit(title, partial(self.screen.run_action, action), help=words)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, words, action in COMMANDS:
+        for title, words, action in self._commands():
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title),
@@ -154,6 +161,7 @@ class InboxScreen(LiveScreen):
         Binding("e", "export", "Export", id="export"),
         Binding("F", "forward", "Forward", id="forward"),
         Binding("A", "archive", "Archive", id="archive"),
+        Binding("o", "view", "Viewer", id="view"),  # only with [inbox] viewer
         Binding("z", "toggle_full", "Full screen", id="full"),
         Binding("escape", "back", "Back", id="back"),
     ]
@@ -350,6 +358,8 @@ class InboxScreen(LiveScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "forget":
             return any(i.state is InboxState.MISSING for i in self.table.targets())
+        if action == "view":
+            return bool(self.fax.viewer)
         return True
 
     def _chosen(self, states: Iterable[InboxState] | None = None) -> list[InboxItem] | None:
@@ -440,6 +450,22 @@ class InboxScreen(LiveScreen):
                 self._command(InboxCommand("archive", paths), title="Archive")
 
         self.app.push_screen(ConfirmScreen(question, lines, "Yes, archive", "No, keep"), answered)
+
+    def action_view(self) -> None:
+        """The fax under the cursor in the external viewer, at the page the preview shows
+        (reading needs no write access: read-only faxtuis may too). Only with a viewer
+        configured (``check_action``)."""
+        item = self.table.cursor_item
+        if item is None or item.state not in SHOWABLE:
+            self.notify("No fax with pages under the cursor.", severity="warning", markup=False)
+        else:
+            page = self.preview.number if self.preview.item is item else 1
+            self.run_worker(self._view(item.path, page), group="inbox-viewer")
+
+    async def _view(self, path: str, page: int) -> None:
+        ok, words = await open_in_viewer(self.fax.viewer, path, page)
+        self.notify(words, title="Viewer", severity="information" if ok else "error",
+                    timeout=5 if ok else 10, markup=False)  # fmt: skip
 
     def action_forget(self) -> None:
         items = self._chosen([InboxState.MISSING])
