@@ -193,13 +193,15 @@ async def test_the_list_shows_who_when_pages_and_result_newest_first(
         lines = screen_text(app).splitlines()
         assert lines[0].startswith(" Inbox · 4 faxes · 4 unread")
         assert lines[1].split("│")[0].split() == ["Received", "From", "Station", "ID", "Pg",
-                                                 "Result", "Note"]  # fmt: skip
+                                                 "Res", "Result", "Note"]  # fmt: skip
         assert lines[1].split("│")[1].startswith(f" {TWO_PAGES} · 07:30 · page 1 of 2 · fit")
-        assert lines[2].split()[:6] == ["•", "07:30", "tiffcp-g4-standar…", "2", "✓",
-                                    "complete"]  # fmt: skip
-        assert lines[4].split()[:8] == ["•", "29", "Nov", "2026", "1001", "1001", "1", "✓"]
-        assert lines[5].split()[:9] == ["•", "29", "Nov", "2026", "1001", "HylaFAX", "A",
-                                        "1001", "1"]  # fmt: skip
+        assert lines[2].split()[:7] == ["•", "07:30", "tiffcp-g4-standar…", "2", "mixed", "✓",
+                                        "complete"]  # fmt: skip
+        assert lines[3].split()[3:5] == ["1", "std"]
+        assert lines[4].split()[:9] == ["•", "29", "Nov", "2026", "1001", "1001", "1", "fine",
+                                        "✓"]  # fmt: skip
+        assert lines[5].split()[:10] == ["•", "29", "Nov", "2026", "1001", "HylaFAX", "A",
+                                         "1001", "1", "fine"]  # fmt: skip
 
 
 async def test_a_new_fax_comes_in_at_the_top_and_the_cursor_stays_on_its_fax(
@@ -607,7 +609,7 @@ async def test_bad_files_each_say_what_is_wrong_and_nothing_changes_on_disk(
                               "garbled.tif"]  # fmt: skip
         text = screen_text(app)
         for words in ("✗ bad: page 1 has no size", "✓ complete", "✗ bad: truncated: the file",
-                      "◐ partial: 1 page", "✗ bad: not a fax TIFF: not a",
+                      "◐ partial: 1 page", "✗ bad: not a fax TIFF",
                       "✗ bad: empty file (0 bytes)"):  # fmt: skip
             assert words in text, words
         seen: dict[str, tuple[InboxState, str, str]] = {}

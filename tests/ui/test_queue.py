@@ -322,7 +322,7 @@ async def test_the_job_keys_show_in_the_footer_only_while_the_queue_has_the_focu
     async with app.run_test(size=(160, 48)) as pilot:
         await _started(pilot)
         footer = screen_text(app).splitlines()[-1]
-        assert "h History" in footer and "r Reconnect" in footer and "n New fax" in footer
+        assert "h History" in footer and "i Inbox" in footer and "n New fax" in footer
         assert "Resend" not in footer
         await pilot.press("tab")
         footer = screen_text(app).splitlines()[-1]

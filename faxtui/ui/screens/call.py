@@ -12,7 +12,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, RichLog, Static
+from textual.widgets import DataTable, RichLog, Static
 
 from faxtui.model import PHASE_NAMES, Call, RawEvent, Result
 from faxtui.t30.reasons import describe
@@ -20,6 +20,7 @@ from faxtui.text import safe_text
 from faxtui.ui import format as fmt
 from faxtui.ui import ladder
 from faxtui.ui.screens.base import LiveScreen
+from faxtui.ui.widgets.footer import Footer
 
 
 class CallScreen(LiveScreen):

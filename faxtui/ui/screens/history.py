@@ -8,13 +8,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from faxtui.model import Call, Result
 from faxtui.t30.reasons import describe
 from faxtui.text import plain, safe_text
 from faxtui.ui import format as fmt
 from faxtui.ui.screens.base import LiveScreen
+from faxtui.ui.widgets.footer import Footer
 
 LIMIT = 1000
 

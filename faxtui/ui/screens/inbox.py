@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Container, Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from faxtui.engine import InboxCommand, SendFax
 from faxtui.inbox.model import InboxItem, InboxState
@@ -32,6 +32,7 @@ from faxtui.ui.screens.confirm import ConfirmScreen
 from faxtui.ui.screens.inbox_dialogs import ExportDialog, ForwardDialog, NoteDialog
 from faxtui.ui.screens.send import recent_numbers
 from faxtui.ui.viewer import open_in_viewer
+from faxtui.ui.widgets.footer import Footer
 from faxtui.ui.widgets.inbox_table import InboxTable, received, sender, when
 from faxtui.ui.widgets.page_view import Graphics, PageView
 
@@ -177,6 +178,7 @@ class InboxScreen(LiveScreen):
         self.full = False
         self.export_to = ("export-pdf", "~/")
         self._filter_timer: Timer | None = None
+        self._forgettable: bool | None = False  # what the footer shows for x (forget)
 
     def compose(self) -> ComposeResult:
         yield Static(id="inbox-title")
@@ -245,7 +247,15 @@ class InboxScreen(LiveScreen):
         box = self.query_one("#inbox-title", Static)
         if box.content != title:
             box.update(title)
-        self.refresh_bindings()
+        self._refresh_forget()
+
+    def _refresh_forget(self) -> None:
+        """Show ``x`` when it applies. Only then: the footer rebuilds itself at each
+        refresh_bindings (a dozen widgets restyled, 100+ ms on a big inbox's first paint)."""
+        forgettable = self.check_action("forget", ())
+        if forgettable != self._forgettable:
+            self._forgettable = forgettable
+            self.refresh_bindings()
 
     def _title(self) -> Text:
         table = self.table
@@ -281,7 +291,7 @@ class InboxScreen(LiveScreen):
     def _highlighted(self, event: InboxTable.Highlighted) -> None:
         table = self.table
         self.preview.show(table.items.get(event.path) if event.path else None)
-        self.refresh_bindings()
+        self._refresh_forget()
 
     @on(InboxTable.Opened)
     def _opened(self) -> None:

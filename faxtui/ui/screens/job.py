@@ -13,13 +13,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from faxtui.model import Attempt, Call, Job, JobState, Result
 from faxtui.t30.reasons import describe
 from faxtui.text import plain, safe_text
 from faxtui.ui import format as fmt
 from faxtui.ui.screens.job_actions import JobActions
+from faxtui.ui.widgets.footer import Footer
 
 HISTORY_LOOKUP = 200  # the newest calls to that number searched for a try's call
 

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, RichLog, Static
+from textual.widgets import DataTable, Input, RichLog, Static
 
 from faxtui.model import Call, Job, JobState
 from faxtui.text import plain, safe_text
@@ -23,6 +23,7 @@ from faxtui.ui import format as fmt
 from faxtui.ui.screens.job_actions import JobActions
 from faxtui.ui.widgets.bars import HealthBar, SourceBar
 from faxtui.ui.widgets.calls_table import CallsTable
+from faxtui.ui.widgets.footer import Footer
 from faxtui.ui.widgets.queue_table import QueueTable
 
 SIDE_BY_SIDE = 150  # from this width the queue stands beside the calls: both keep a layout

@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
-from textual.widgets import Button, DirectoryTree, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DirectoryTree, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from faxtui.documents.pages import DocumentError, load_pages
@@ -32,6 +32,7 @@ from faxtui.engine import SendFax
 from faxtui.model import Call, Direction, Job
 from faxtui.render import Drawing, Mode, Page, draw
 from faxtui.text import plain, safe_text
+from faxtui.ui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from faxtui.ui.app import FaxApp

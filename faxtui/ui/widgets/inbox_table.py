@@ -111,8 +111,8 @@ COLUMNS = (
     Column("from", "From", (16, 18, 20), _from),
     Column("station", "Station ID", (None, 16, 20), _station),
     Column("pages", "Pg", (3, 3, 3), _pages),
-    Column("res", "Res", (None, None, 6), _res),
-    Column("result", "Result", (FLEX, 22, 26), result),
+    Column("res", "Res", (5, 5, 6), _res),
+    Column("result", "Result", (FLEX, 20, 26), result),
     Column("note", "Note", (None, FLEX, FLEX), lambda i, s: safe_text(i.note)),
 )
 
