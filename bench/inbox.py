@@ -139,8 +139,10 @@ async def _first_paint(folder: Path, data_dir: Path, faxes: int) -> tuple[float,
         pressed = time.perf_counter()
         await pilot.press("i")
         await until(
-            lambda: isinstance(app.screen, InboxScreen)
-            and len(app.screen.query_one(InboxTable).rows) == faxes
+            lambda: (
+                isinstance(app.screen, InboxScreen)
+                and len(app.screen.query_one(InboxTable).rows) == faxes
+            )
         )
         await pilot.pause()  # the paint itself
         painted = time.perf_counter()
