@@ -103,6 +103,11 @@ class EngineApi(Protocol):
 
     read_only: bool
 
+    @property
+    def modems(self) -> tuple[str, ...]:
+        """The modems this process drives: their calls end when it does."""
+        ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -146,6 +151,10 @@ class Engine:
         self.queue: Queue | None = None
         self.inbox: InboxSource | None = None
         self._linker: asyncio.Task[None] | None = None
+
+    @property
+    def modems(self) -> tuple[str, ...]:
+        return tuple(self._modems)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

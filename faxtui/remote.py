@@ -125,6 +125,10 @@ class RemoteEngine:
         self._resyncing: asyncio.Future[None] | None = None
         self._reading: asyncio.Task[None] | None = None
 
+    @property
+    def modems(self) -> tuple[str, ...]:
+        return ()  # the serving engine drives them, and goes on without this TUI
+
     # --- life cycle -------------------------------------------------------------------------
 
     async def start(self) -> None:

@@ -16,10 +16,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from faxtui import heap
 from faxtui.engine import EngineApi, Reconnect
@@ -343,6 +344,31 @@ class FaxApp(App[int]):
     async def action_reconnect(self) -> None:
         result = await self.engine.command(Reconnect())
         self.notify(result.message, markup=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # q in a dialog is not a reason to leave (esc closes the dialog)
+        return not (action == "quit" and isinstance(self.screen, ModalScreen))
+
+    async def action_quit(self) -> None:
+        """Quit, after a question if this process drives a modem call: it would be cut off."""
+        mine = self.engine.modems
+        cut = [c for c in self.calls.values()
+               if c.ended is None and c.origin == "modem" and c.source in mine]  # fmt: skip
+        if not cut:
+            self.exit()
+            return
+        from faxtui.ui.screens.confirm import ConfirmScreen
+
+        lines = [Text(f"{summary(c)}: {plain(c.status) or 'in progress'}") for c in cut]
+        lines.append(Text("A queued fax is tried again when faxtui starts (the try is not "
+                          "counted); a fax being received is lost.", style="dim"))  # fmt: skip
+        question = f"Quit? {len(cut)} fax call(s) on this faxtui's modems will be cut off."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmScreen(question, lines, "Yes, quit", "No, stay"), answered)
 
     def action_inbox(self) -> None:
         from faxtui.ui.screens.inbox import InboxScreen

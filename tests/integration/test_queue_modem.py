@@ -225,3 +225,30 @@ async def test_a_cover_page_and_standard_resolution_reach_the_far_end(
     cover, letter = sim.received_pages
     assert ImageOps.invert(cover.convert("L")).getbbox() is not None  # ink on the cover
     assert letter.size == (1728, 150)  # the 300-row fine page, sent in 150 standard rows
+
+
+async def test_a_job_no_line_could_take_fails_at_its_kill_time_and_says_so(
+    tmp_path: Path, document: Path
+) -> None:
+    """The modem is unplugged the whole time: the job waits, then gives up when it is due."""
+    now = [1_800_000_000.0]
+    modem = ModemConfig("fax0", str(tmp_path / "ttyGONE"), local_id="5550100", rings=0)
+    config = Config(modems=(modem,), health=HealthConfig(processes=(), spool_dirs=()),
+                    queue=QueueConfig(kill_after=600.0), data_dir=tmp_path / "data")  # fmt: skip
+    engine = Engine(config, clock=lambda: now[0])
+    await engine.start()
+    try:
+        job_id = await queue(engine, document)
+        waiting = job(engine, job_id)
+        assert waiting.state is JobState.QUEUED
+        assert waiting.kill_time == now[0] + 600
+        now[0] += 599
+        await asyncio.sleep(1.5)  # the queue looks again (it wakes each second)
+        assert job(engine, job_id).state is JobState.QUEUED
+        now[0] += 60
+        await wait_for(lambda: job(engine, job_id).state is JobState.FAILED)
+        failed = job(engine, job_id)
+        assert (failed.reason, failed.attempts) == ("kill_time", ())
+        assert failed.detail  # the words the queue pane and `faxtui queue` show
+    finally:
+        await engine.stop()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from rich.text import Text
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, RichLog
 from textual.widgets.data_table import RowKey
 
+from faxtui.engine import Engine
+from faxtui.model import CallInfo, CallOpened, Direction
 from faxtui.ui import theming
 from faxtui.ui.app import FaxApp
 from faxtui.ui.screens.call import CallScreen
+from faxtui.ui.screens.confirm import ConfirmScreen
 from faxtui.ui.screens.help import HelpScreen
 from faxtui.ui.screens.history import HistoryScreen
 from faxtui.ui.screens.main import MainScreen
@@ -273,6 +278,41 @@ async def test_q_quits_from_the_call_detail(app: FaxApp) -> None:
         await wait_for(lambda: isinstance(app.screen, CallScreen), timeout=10)
         await pilot.press("q")
         await wait_for(lambda: not app.is_running, timeout=10)
+
+
+async def test_q_asks_first_while_this_faxtui_drives_a_modem_call(
+    app: FaxApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Engine, "modems", property(lambda self: ("usb0",)))
+    now = time.time()
+    modem_call = [
+        CallOpened("usb0:1", now - 20, "usb0", "modem", now - 20),
+        CallInfo("usb0:1", now - 20, direction=Direction.OUT, remote_number="5550142"),
+    ]
+    async with app.run_test(size=SIZE) as pilot:
+        await inject(pilot, [*EVENTS, *modem_call])
+        await pilot.press("q")
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), timeout=10)
+        text = screen_text(app)
+        assert "1 fax call(s) on this faxtui's modems will be cut off" in text
+        assert "usb0: fax to 5550142" in text
+        await pilot.press("q")  # q inside the question is not a yes
+        await pilot.press("n")
+        await wait_for(lambda: not isinstance(app.screen, ConfirmScreen), timeout=10)
+        assert app.is_running
+        await pilot.press("q", "y")
+        await wait_for(lambda: not app.is_running, timeout=10)
+    assert app.return_code == 0
+
+
+async def test_q_inside_a_dialog_does_not_quit(app: FaxApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await inject(pilot)
+        app.push_screen(ConfirmScreen("Really?", [], "Yes", "No"))
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), timeout=10)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, ConfirmScreen)
 
 
 async def test_read_only_shows_in_the_source_bar(make_app: AppFactory) -> None:
