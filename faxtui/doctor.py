@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import grp
 import os
 import shutil
 import sqlite3
@@ -11,11 +12,16 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from faxtui.config import AmiServer, Config
+from faxtui.config import AmiServer, Config, ModemConfig
+from faxtui.service import engine_running
 from faxtui.sources.ami import AmiConnection, AmiProblem
 from faxtui.sources.health import HealthProbe
+from faxtui.sources.modem.at import ModemError
+from faxtui.sources.modem.modem import FaxModem
+from faxtui.t30.fcf import MODULATIONS
 from faxtui.text import plain
 
+MODEM_PROBE_TIMEOUT = 15.0  # seconds for open, reset and identification
 ASTERISK_FOR_AMI = {"9.": "20", "10.": "21", "11.": "22", "12.": "23", "13.": "master"}
 
 
@@ -34,6 +40,9 @@ async def run(config: Config) -> list[Check]:
     results = await asyncio.gather(*(probe_ami(server) for server in config.ami))
     for found in results:
         checks.extend(found)
+    held = engine_running(config.socket)  # `faxtui serve` holds its modems: leave them be
+    for modem in config.modems:
+        checks.extend(await probe_modem(modem, config, held=held))
     checks.extend(_health_checks(config))
     checks.extend(_terminal_checks())
     return checks
@@ -137,6 +146,56 @@ async def _try_action(
         count = max(0, len(reply.messages) - 2)
         return Check("ok", topic, f"FAXSessions works ({count} fax sessions now)")
     return Check("ok", topic, f"{name} allowed ({why})")
+
+
+def _port_problem(topic: str, device: str) -> Check | None:
+    """Why the port cannot be opened at all, if so."""
+    if not os.path.exists(device):
+        folder = os.path.dirname(device) or "/dev"
+        return Check("fail", topic, f"{device}: no such device (unplugged? see `ls -l {folder}` "
+                                    "and dmesg)")  # fmt: skip
+    if not os.access(device, os.R_OK | os.W_OK):
+        group = _group_of(device)
+        return Check("fail", topic, f"{device}: no permission to read and write it: add the "
+                                    f"user to group {group} (then log in again)")  # fmt: skip
+    return None
+
+
+async def probe_modem(modem: ModemConfig, config: Config, *, held: bool) -> list[Check]:
+    """The port exists and may be opened, the modem answers AT and has fax Class 1."""
+    topic = f"modem {modem.name}"
+    device = modem.device
+    problem = _port_problem(topic, device)
+    if problem is not None:
+        return [problem]
+    if held:
+        return [Check("info", topic, f"{device}: not opened, `faxtui serve` drives it "
+                                     "(its state is in the TUI's header)")]  # fmt: skip
+    fax = FaxModem(modem, inbox=config.inbox, emit=lambda events: None)
+    try:
+        async with asyncio.timeout(MODEM_PROBE_TIMEOUT):
+            identity = await fax.open()
+    except TimeoutError:
+        fax.close()
+        return [Check("fail", topic, f"{device}: no answer to AT in {MODEM_PROBE_TIMEOUT:.0f} s "
+                                     "(wrong port, or another program holds it)")]  # fmt: skip
+    except ModemError as exc:
+        return [Check("fail", topic, plain(str(exc)))]
+    fax.close()
+    rates = [MODULATIONS[c].rate for c in identity.transmit if c in MODULATIONS]
+    fastest = max((r.bps for r in rates), default=0)
+    words = f"{device}: {plain(identity.describe())}"
+    if fastest:
+        words += f", sends up to {fastest} bit/s"
+    return [Check("ok", topic, words)]
+
+
+def _group_of(path: str) -> str:
+    gid = os.stat(path).st_gid
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 def _health_checks(config: Config) -> list[Check]:

@@ -231,3 +231,42 @@ def test_the_tui_leaves_when_the_terminal_hangs_up(tmp_path: Path) -> None:
         os.waitpid(pid, 0)
         pytest.fail("faxtui was still running 15 s after its terminal hung up")
     assert os.WIFEXITED(status), f"killed by signal {os.WTERMSIG(status)}"
+
+
+async def test_doctor_opens_each_modem_and_says_what_it_is_or_why_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faxtui.config import Config, HealthConfig, ModemConfig
+    from faxtui.sim.modem import SimModem
+
+    modem = SimModem(link=tmp_path / "ttyFAX0")
+    await modem.start()
+    locked = tmp_path / "ttyLOCKED"
+    locked.write_text("")
+    access = os.access  # the tests may run as root, whom no mode keeps out
+    monkeypatch.setattr(os, "access", lambda p, mode: p != str(locked) and access(p, mode))
+    config = Config(
+        modems=(
+            ModemConfig("fax0", str(tmp_path / "ttyFAX0")),
+            ModemConfig("usb", str(tmp_path / "ttyUSB7")),
+            ModemConfig("locked", str(locked)),
+        ),
+        health=HealthConfig(processes=(), spool_dirs=()),
+        data_dir=tmp_path / "data",
+    )
+    try:
+        checks = await doctor.run(config)
+    finally:
+        await modem.stop()
+    found = {c.topic: (c.status, c.message) for c in checks if c.topic.startswith("modem")}
+    assert found["modem fax0"][0] == "ok"
+    assert "spandsp" in found["modem fax0"][1] and "Class 1" in found["modem fax0"][1]
+    assert found["modem fax0"][1].endswith("sends up to 14400 bit/s")
+    assert found["modem usb"] == ("fail", f"{tmp_path}/ttyUSB7: no such device (unplugged? see "
+                                          f"`ls -l {tmp_path}` and dmesg)")  # fmt: skip
+    if os.geteuid() != 0:  # root may open anything
+        assert found["modem locked"][0] == "fail"
+        assert (
+            "no permission to read and write it: add the user to group" in found["modem locked"][1]
+        )
+    assert doctor.exit_code(checks) == 1
