@@ -168,6 +168,7 @@ async def test_slash_filters_the_calls_and_escape_clears(app: FaxApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await inject(pilot)
         table = calls_table(app)
+        before = _row_keys(table)
         box = app.screen.query_one("#filter", Input)
         assert not box.display
         await pilot.press("slash")
@@ -177,11 +178,17 @@ async def test_slash_filters_the_calls_and_escape_clears(app: FaxApp) -> None:
         assert _row_keys(table) == [INBOUND_ID]
         await pilot.press("backspace", "backspace", "backspace", "backspace", *"busy")
         await wait_for(lambda: _row_keys(table) == [BUSY_ID], timeout=10)
+        await pilot.press("escape")  # the others come back in their places, not after it
+        await wait_for(lambda: table.row_count == len(LIVE_IDS), timeout=10)
+        assert _row_keys(table) == before
+        await pilot.press("slash", *"busy")
+        await wait_for(lambda: _row_keys(table) == [BUSY_ID], timeout=10)
         await pilot.press(*"xyz")
         await wait_for(lambda: table.row_count == 0, timeout=10)
         assert "No call matches" in screen_text(app)
         await pilot.press("escape")
         await wait_for(lambda: table.row_count == len(LIVE_IDS), timeout=10)
+        assert _row_keys(table) == before
         assert not box.display
         assert box.value == ""
         assert table.has_focus

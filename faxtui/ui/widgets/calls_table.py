@@ -87,7 +87,10 @@ class CallsTable(DataTable[Text | str]):
         return True
 
     def show(self, calls: Iterable[Call], now: float | None = None) -> None:
-        """Make the table show exactly ``calls`` (in this order for new rows)."""
+        """Make the table show exactly ``calls``, in their order.
+
+        New calls come last, so rows are added at the end; only rows coming back among
+        others (a filter cleared) make the table be filled again in order."""
         now = now or time.time()
         wanted = {call.id: call for call in calls}
         keep_cursor = self.cursor_call_id
@@ -97,6 +100,11 @@ class CallsTable(DataTable[Text | str]):
                 self.remove_row(call_id)
         for call in wanted.values():
             self._upsert(call, now)
+        if list(self._shown) != list(wanted):  # rows are in the order they were added
+            self.clear()
+            self._shown.clear()
+            for call in wanted.values():
+                self._upsert(call, now)
         if keep_cursor in self._shown:
             self.move_cursor(row=self.get_row_index(keep_cursor))
 
