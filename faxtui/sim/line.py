@@ -12,7 +12,7 @@ and the modem simulator runs it in real time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from faxtui.t30.engine import (
@@ -61,6 +61,7 @@ class Faults:
     corrupt_page: int = 0  # the first sending of this page arrives damaged (RTN)
     drop_during_page: int = 0  # the line drops halfway through this page
     lose_frame: str = ""  # the first burst holding a frame of this name (e.g. "MCF") is lost
+    garble_frame: str = ""  # the first burst holding a frame of this name arrives, bad FCS
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class _Burst:
     end: float
     page: int = 0
     attempt: int = 0  # the how-many-th sending of this page
+    garbled: bool = False  # its frames arrive with a bad FCS
 
 
 @dataclass
@@ -116,6 +118,7 @@ class Line:
     _bursts: list[_Burst] = field(default_factory=list)
     _pages_sent: dict[int, int] = field(default_factory=dict)
     _lost_once: bool = False
+    _garbled_once: bool = False
     _death: str = "the far end hung up"
 
     def submit(self, side: int, command: Command, now: float) -> None:
@@ -126,6 +129,8 @@ class Line:
             return
         if isinstance(command, (SendFrames, SendTraining, SendPage)):
             burst = self._burst(side, command, now)
+            if self._garble(burst):
+                burst = replace(burst, garbled=True)
             if not self._lose(burst):
                 self._bursts.append(burst)
             self._ops[side] = _Op(command, now, burst.end)
@@ -139,6 +144,13 @@ class Line:
             return False
         self._lost_once = any(f.name == name for f in burst.frames)
         return self._lost_once
+
+    def _garble(self, burst: _Burst) -> bool:
+        name = self.faults.garble_frame
+        if not name or self._garbled_once or burst.frames is None:
+            return False
+        self._garbled_once = any(f.name == name for f in burst.frames)
+        return self._garbled_once
 
     def _burst(self, side: int, command: Command, now: float) -> _Burst:
         if isinstance(command, SendFrames):
@@ -264,6 +276,8 @@ class Line:
         if burst.frames is not None:
             if not isinstance(command, ReceiveFrames):
                 return WrongCarrier()
+            if burst.garbled:
+                return FramesIn((None,) * len(burst.frames))
             return FramesIn(tuple(burst.frames))
         return DataIn(self._damage(burst))
 

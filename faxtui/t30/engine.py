@@ -236,6 +236,7 @@ class _State(Enum):
     WAIT_PPM = auto()
     SEND_MCF = auto()
     WAIT_DCN = auto()
+    SEND_CRP = auto()  # a garbled post-page command: "say it again", then hear it
     RESYNC = auto()  # V.21 came instead of a page: a repeated command, or a new DCS
     # both
     HANGUP = auto()
@@ -308,6 +309,7 @@ class T30:
             _State.WAIT_PPM: self._on_wait_ppm,
             _State.SEND_MCF: self._on_send_mcf,
             _State.WAIT_DCN: self._on_wait_dcn,
+            _State.SEND_CRP: self._on_send_crp,
             _State.RESYNC: self._on_resync,
             _State.HANGUP: self._on_hangup,
         }
@@ -690,6 +692,12 @@ class T30:
                 return self._fail("timeout", f"no MPS/EOP after page {self.page + 1}")
             return [ReceiveFrames(T2)]
         out, frames = self._received(event)
+        if not frames and event.frames:  # it said something, garbled: ask for it again (CRP)
+            self._tries += 1
+            if self._tries >= MAX_TRIES:
+                return out + self._fail("protocol_error", "MPS/EOP garbled every time (bad FCS)")
+            self.state = _State.SEND_CRP
+            return out + self._send(self._frame(Fcf.CRP))
         kinds = {f.kind for f in frames}
         if Fcf.DCN in kinds:
             return out + self._fail("remote_disconnected", "DCN instead of MPS/EOP", dcn=False)
@@ -728,6 +736,10 @@ class T30:
             self._tries = 0
             return [PhaseReport(Phase.B, "next document: sending DIS"), *self._send_dis()]
         return self._receive_page()
+
+    def _on_send_crp(self, event: Input, now: float) -> list[Output]:
+        self.state = _State.WAIT_PPM
+        return [ReceiveFrames(T2)]
 
     def _on_resync(self, event: Input, now: float) -> list[Output]:
         if not isinstance(event, FramesIn):

@@ -273,3 +273,13 @@ def test_sendframes_carry_the_x_bit_of_the_sender() -> None:
     outputs = sender.start(0.0) + sender.handle(FramesIn((good_dis,)), 1.0)
     (send,) = [o for o in outputs if isinstance(o, SendFrames)]
     assert [f.fcf for f in send.frames] == [0x83]  # DCS with X=1, as on the wire from a caller
+
+
+def test_a_garbled_mps_gets_crp_and_is_said_again_at_once() -> None:
+    caller, answerer, log = call(2, Faults(garble_frame="MPS"))
+    assert frames(log, 1).count("CRP") == 1
+    assert frames(log, 0).count("MPS") == 2  # repeated on CRP, not after T4
+    assert frames(log, 1).count("MCF") == 2
+    assert caller.result and caller.result.result is Result.SUCCESS
+    assert answerer.result and answerer.result.result is Result.SUCCESS
+    assert len(answerer.received) == 2
