@@ -728,13 +728,14 @@ class T30:
             self.phase = Phase.E
             self.state = _State.WAIT_DCN
             return [PhaseReport(Phase.E, "all pages received: waiting for DCN"), ReceiveFrames(T2)]
+        if self._last_ppm is Fcf.EOM and self._quality is not Fcf.RTN:
+            # a new document (after MCF or RTP): phase B again, where the receiver speaks first
+            self._tries = 0
+            return [PhaseReport(Phase.B, "next document: sending DIS"), *self._send_dis()]
         if self._quality is not Fcf.MCF:
             # RTN (page refused) and RTP: the sender retrains with DCS and TCF first
             self.state = _State.WAIT_DCS
             return [ReceiveFrames(T2)]
-        if self._last_ppm is Fcf.EOM:
-            self._tries = 0
-            return [PhaseReport(Phase.B, "next document: sending DIS"), *self._send_dis()]
         return self._receive_page()
 
     def _on_send_crp(self, event: Input, now: float) -> list[Output]:

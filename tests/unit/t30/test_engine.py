@@ -283,3 +283,14 @@ def test_a_garbled_mps_gets_crp_and_is_said_again_at_once() -> None:
     assert caller.result and caller.result.result is Result.SUCCESS
     assert answerer.result and answerer.result.result is Result.SUCCESS
     assert len(answerer.received) == 2
+
+
+def test_rtp_after_eom_sends_dis_for_the_next_document() -> None:
+    """RTP keeps the page; after EOM both ends go to phase B, where the receiver speaks first."""
+    lenient = Options(local_id="+49 30 1234", rtp_bad_share=0.0, rtn_bad_share=1.0)
+    caller, answerer, log = call(documents=[[page(1)], [page(2)]], receiver=lenient,
+                                 faults=Faults(corrupt_page=1))  # fmt: skip
+    assert frames(log, 1) == ["CSI", "DIS", "CFR", "RTP", "CSI", "DIS", "CFR", "MCF"]
+    assert caller.result and caller.result.result is Result.SUCCESS
+    assert answerer.result and answerer.result.result is Result.SUCCESS
+    assert len(answerer.received) == 2
