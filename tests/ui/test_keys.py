@@ -265,9 +265,12 @@ async def test_question_mark_lists_the_keys_of_the_current_screen(
 async def test_the_footer_shows_the_keys(app: FaxApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await inject(pilot)
+        calls_table(app).focus()
+        await pilot.pause()
         footer = screen_text(app).splitlines()[-1]
-        for key in ("h History", "l Log", "/ Filter", "q Quit", "? Help", "^p palette"):
-            assert key in footer
+        for key in ("n New fax", "i Inbox", "h History", "/ Filter", "q Quit",
+                    "? Help", "^p palette"):  # fmt: skip
+            assert key in footer, key
 
 
 async def test_q_quits(app: FaxApp) -> None:

@@ -50,7 +50,7 @@ class MainScreen(JobActions):
         Binding("n", "app.new_fax", "New fax", id="new-fax"),
         Binding("i", "app.inbox", "Inbox", id="inbox"),
         Binding("h", "history", "History", id="history"),
-        Binding("l", "toggle_log", "Log", id="log"),
+        Binding("l", "toggle_log", "Log", id="log", show=False),  # room for ? at 80
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("r", "app.reconnect", "Reconnect", id="reconnect", show=False),  # room at 80
         Binding("escape", "clear_filter", "Clear filter", show=False),
