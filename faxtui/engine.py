@@ -59,9 +59,10 @@ class SendFax:
     files: tuple[str, ...]
     via: str = ""  # "" any sender, "modem", "asterisk", or a sender's name
     resolution: str = ""  # "fine" or "standard"; "" = the queue's default
-    cover: str = ""
+    cover: str = ""  # the cover page's subject; a cover goes first if it or a note is given
     priority: int = 0
     owner: str = ""
+    note: str = ""  # the cover page's note
 
 
 JOB_ACTIONS = ("cancel", "hold", "release", "retry", "resend")
@@ -274,7 +275,7 @@ class Engine:
     async def _send(self, command: SendFax) -> CommandResult:
         assert self.queue is not None
         new = NewJob(command.number, command.files, command.via, command.resolution,
-                     command.cover, command.priority, command.owner)  # fmt: skip
+                     command.cover, command.priority, command.owner, command.note)  # fmt: skip
         try:
             job = await self.queue.submit(new)
         except QueueError as exc:

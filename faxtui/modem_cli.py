@@ -43,6 +43,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], commo
     send.add_argument("--via", help="queue: modem, asterisk, or a sender's name")
     send.add_argument("--resolution", choices=["fine", "standard"], default=None)
     send.add_argument("--cover", metavar="SUBJECT", help="queue: add a cover page")
+    send.add_argument(
+        "--note", metavar="TEXT", help="queue: a note on the cover page (\\n: new line)"
+    )
     send.add_argument("--priority", type=int, default=0, help="queue: higher goes first")
     send.add_argument("--wait", action="store_true", help="queue: follow the job to its end")
     send.add_argument("--json", action="store_true", help="one JSON object per line")

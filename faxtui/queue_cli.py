@@ -104,6 +104,7 @@ def run_send(args: argparse.Namespace, config: Config) -> int:
         resolution=args.resolution or "",
         cover=args.cover or "",
         priority=args.priority,
+        note=(args.note or "").replace("\\n", "\n"),
     )
     running = engine_running(config.socket)
 

@@ -66,6 +66,7 @@ class NewJob:
     cover: str = ""
     priority: int = 0
     owner: str = ""
+    note: str = ""  # on the cover page
 
 
 def _waiting(job: Job) -> bool:
@@ -439,7 +440,11 @@ class Queue:
             raise QueueError(f"resolution {wanted!r}: use fine or standard")
         resolution: Resolution = "standard" if wanted == "standard" else "fine"
         owner = new.owner or _user()
-        cover = Cover(to=new.number, from_=owner, subject=new.cover) if new.cover else None
+        cover = (
+            Cover(to=new.number, from_=owner, subject=new.cover, note=new.note)
+            if new.cover or new.note
+            else None
+        )
         try:
             pages = await asyncio.to_thread(
                 spool.convert, new.files, resolution=resolution, paper=self.policy.paper,

@@ -482,7 +482,8 @@ async def test_n_queues_a_pdf_and_the_cursor_goes_to_the_new_job(
         await _started(pilot)
         await _new_fax(pilot, "+49 30 555-0100", PDF.name)
         await pilot.press("enter")  # on to the resolution
-        await pilot.press("tab", *"Order 4711", "enter")  # the cover: enter sends
+        await pilot.press("tab", *"Order 4711", "enter")  # the cover's subject, then its note
+        await pilot.press(*"Call me first", "enter")  # enter in the note sends
         await wait_for(lambda: isinstance(app.screen, MainScreen), T)
         new = len(JOBS) + 1
         job = engine_job(app, new)

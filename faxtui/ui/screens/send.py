@@ -141,6 +141,10 @@ class NewFaxScreen(ModalScreen[Job | None]):
                     yield Label("Cover", classes="field-label")
                     yield Input(placeholder="subject (none: no cover)", id="cover",
                                 compact=True)  # fmt: skip
+                with Horizontal(classes="field"):
+                    yield Label("Note", classes="field-label")
+                    yield Input(placeholder="on the cover page (optional)", id="note",
+                                compact=True)  # fmt: skip
                 yield Static(id="send-error")
                 with Horizontal(id="send-buttons"):
                     yield Button("Send ^s", variant="primary", id="send", compact=True)
@@ -174,6 +178,10 @@ class NewFaxScreen(ModalScreen[Job | None]):
 
     @on(Input.Submitted, "#cover")
     def _cover_done(self) -> None:
+        self.query_one("#note", Input).focus()
+
+    @on(Input.Submitted, "#note")
+    def _note_done(self) -> None:
         self.action_send()
 
     @on(Button.Pressed, "#send")
@@ -273,6 +281,7 @@ class NewFaxScreen(ModalScreen[Job | None]):
         self._caption()
 
     @on(Input.Changed, "#cover")
+    @on(Input.Changed, "#note")
     def _caption(self) -> None:
         """What the preview shows: which page of which file, and whether a cover goes first."""
         drawn = self._drawn
@@ -283,9 +292,12 @@ class NewFaxScreen(ModalScreen[Job | None]):
         words = safe_text(drawn.path.name, "bold")
         count = drawn.drawing.count
         words.append(f"\npage 1 of {count}" if count > 1 else "\n1 page", "dim")
-        if self.query_one("#cover", Input).value.strip():
+        if self._cover_wanted():
             words.append(", after the cover", "dim")
         caption.update(words)
+
+    def _cover_wanted(self) -> bool:
+        return any(self.query_one(f"#{name}", Input).value.strip() for name in ("cover", "note"))
 
     # --- sending ----------------------------------------------------------------------------
 
@@ -308,7 +320,9 @@ class NewFaxScreen(ModalScreen[Job | None]):
             return
         resolution = self.query_one("#resolution", Select).value
         cover = self.query_one("#cover", Input).value.strip()
-        command = SendFax(number, tuple(files), resolution=str(resolution), cover=cover)
+        note = self.query_one("#note", Input).value.strip()
+        command = SendFax(number, tuple(files), resolution=str(resolution), cover=cover,
+                          note=note)  # fmt: skip
         self._sending = True
         self.query_one("#send", Button).disabled = True
         self.query_one("#send-error", Static).update(Text("Converting the files…", style="dim"))
