@@ -213,11 +213,11 @@ def test_the_tui_leaves_when_the_terminal_hangs_up(tmp_path: Path) -> None:
         os.execv(sys.executable, [*FAXTUI, "demo", "--data-dir", str(tmp_path / "d")])
     screen = b""
     deadline = time.monotonic() + 60
-    while b"Reconnect" not in screen and time.monotonic() < deadline:
+    while b"New fax" not in screen and time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 1)
         if ready:
             screen += os.read(fd, 65536)
-    assert b"Reconnect" in screen, screen[-500:]
+    assert b"New fax" in screen, screen[-500:]
     os.close(fd)  # the terminal goes away
     deadline = time.monotonic() + 15
     status = None
