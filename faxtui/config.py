@@ -496,8 +496,8 @@ def _queue(merged: dict[str, tuple[_Source, Any]]) -> QueueConfig:
             continue
         src, value = merged[f"queue.{key}"]
         where = _where(src, "queue", None, key)
-        if key == "resolution" and value not in ("fine", "standard"):
-            raise ConfigError(f'{where}: use "fine" or "standard"')
+        if key == "resolution" and value not in ("fine", "standard", "superfine"):
+            raise ConfigError(f'{where}: use "fine", "standard" or "superfine"')
         if key == "paper" and value not in ("a4", "letter"):
             raise ConfigError(f'{where}: use "a4" or "letter"')
         if key == "max_tries" and not 1 <= value <= 100:

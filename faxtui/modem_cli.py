@@ -22,7 +22,7 @@ from faxtui.documents.pages import DocumentError, load_pages
 from faxtui.model import CallClosed, CallInfo, CallOpened, CallRaw, FaxEvent, PhaseEntered
 from faxtui.sources.modem.at import ModemError
 from faxtui.sources.modem.modem import FaxModem
-from faxtui.t30.dis import Resolution
+from faxtui.t30.dis import RESOLUTIONS, Resolution
 from faxtui.t30.reasons import describe
 from faxtui.text import plain
 
@@ -41,7 +41,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], commo
                       help="text, PDF, TIFF, PNG, JPEG, PBM...")  # fmt: skip
     send.add_argument("--to", required=True, metavar="NUMBER", help="the number to dial")
     send.add_argument("--via", help="queue: modem, asterisk, or a sender's name")
-    send.add_argument("--resolution", choices=["fine", "standard"], default=None)
+    send.add_argument("--resolution", choices=["fine", "standard", "superfine"], default=None,
+                      help="superfine goes at fine to a receiver without it")  # fmt: skip
     send.add_argument("--cover", metavar="SUBJECT", help="queue: add a cover page")
     send.add_argument(
         "--note", metavar="TEXT", help="queue: a note on the cover page (\\n: new line)"
@@ -141,13 +142,13 @@ class Printer:
 
 def run_send(args: argparse.Namespace, config: Config) -> int:
     try:
-        documents = [load_pages(path) for path in args.files]
+        documents = [load_pages(path, args.resolution or "fine") for path in args.files]
     except DocumentError as exc:
         print(f"faxtui: {exc}", file=sys.stderr)
         return EXIT_USAGE
     printer = Printer(as_json=args.json, trace=args.trace)
     modem_conf = modem_config(config, args.modem)
-    resolution = Resolution.STANDARD if args.resolution == "standard" else Resolution.FINE
+    resolution = RESOLUTIONS.get(args.resolution or "fine", Resolution.FINE)
 
     async def go() -> int:
         modem = FaxModem(modem_conf, inbox=config.inbox, emit=printer)

@@ -50,9 +50,10 @@ _PROMISED: Final = {  # what a file's name says it is
 _PDF_MAGIC: Final = b"%PDF-"  # within the first 1024 bytes, says the PDF standard
 
 
-def load_pages(path: Path) -> list[Image.Image]:
-    """Every page of ``path`` as a fine-resolution fax page (A4 at most)."""
-    return to_pages(path, resolution="fine")
+def load_pages(path: Path, resolution: Resolution = "fine") -> list[Image.Image]:
+    """Every page of ``path`` as a fax page (A4 at most) for the T.30 engine: fine, or
+    superfine for a superfine fax."""
+    return to_pages(path, resolution="superfine" if resolution == "superfine" else "fine")
 
 
 def to_pages(

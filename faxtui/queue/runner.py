@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 from faxtui.config import Config
 from faxtui.documents.cover import Cover
@@ -436,9 +437,9 @@ class Queue:
             have = ", ".join(s.name for s in self.senders) or "none configured"
             raise QueueError(f"no sender {new.via!r} (senders: {have})")
         wanted = new.resolution or self.policy.resolution
-        if wanted not in ("fine", "standard"):
-            raise QueueError(f"resolution {wanted!r}: use fine or standard")
-        resolution: Resolution = "standard" if wanted == "standard" else "fine"
+        if wanted not in ("fine", "standard", "superfine"):
+            raise QueueError(f"resolution {wanted!r}: use fine, standard or superfine")
+        resolution = cast(Resolution, wanted)
         owner = new.owner or _user()
         cover = (
             Cover(to=new.number, from_=owner, subject=new.cover, note=new.note)

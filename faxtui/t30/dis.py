@@ -79,6 +79,9 @@ _RES_BITS: Final = {
     Resolution.R300: 42,
     Resolution.R400: 43,
 }
+# The T.30 resolution of a fax by faxtui's own names (jobs, the command line).
+RESOLUTIONS: Final = {"standard": Resolution.STANDARD, "fine": Resolution.FINE,
+                      "superfine": Resolution.SUPERFINE}  # fmt: skip
 # Where a resolution the receiver lacks falls back to.
 _RES_DOWNGRADE: Final = {
     Resolution.R400: Resolution.SUPERFINE,

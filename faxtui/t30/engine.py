@@ -207,7 +207,8 @@ Output = Command | Report
 class Options:
     local_id: str = ""
     max_bps: int = 14400
-    resolution: Resolution = Resolution.FINE  # what a sender would like to send at
+    resolution: Resolution = Resolution.FINE  # what a sender would like to send at (its pages':
+    # superfine pages at 391 lines per inch, else fine ones at 196)
     allow_mr: bool = True
     modems: DisModems = DisModems.V27TER_V29_V17  # what a receiver offers
     rtn_limit: int = 3  # a sender resends a refused page at most this many times
@@ -257,8 +258,9 @@ class _Page:
 class T30:
     """One fax call. ``documents`` given: we send them (the caller); none: we receive.
 
-    Pages are 1-bit Pillow images 1728 pixels wide at fine resolution (196 lines per inch);
-    at standard resolution the engine sends every other line pair merged. Call
+    Pages are 1-bit Pillow images 1728 pixels wide at fine resolution (196 lines per inch),
+    or at superfine (391) when ``options.resolution`` asks for it; where the receiver takes
+    less, the engine merges line pairs (or fours) itself. Call
     ``start(now)`` once the modem connected, then ``handle(result, now)`` with the outcome
     of each command. Each call returns reports and, last, the next command. The Finished
     report comes after the Hangup command has been carried out.
@@ -479,7 +481,8 @@ class T30:
         self.state = _State.SEND_PAGE
         page = self._pages[self.page]
         if page.coded_for != self.session:
-            page.data, page.coded_for = _code(page.image, self.session), self.session
+            source = _LPI[self.options.resolution is Resolution.SUPERFINE]
+            page.data, page.coded_for = _code(page.image, self.session, source), self.session
         number = self.page + 1
         return [
             PhaseReport(Phase.C, f"sending page {number} of {len(self._pages)}"),
@@ -771,15 +774,23 @@ _POST_PAGE = frozenset({Fcf.MPS, Fcf.EOP, Fcf.EOM, Fcf.PRI_MPS, Fcf.PRI_EOP, Fcf
 _PRI = {Fcf.PRI_MPS: Fcf.MPS, Fcf.PRI_EOP: Fcf.EOP, Fcf.PRI_EOM: Fcf.EOM}
 
 
-def _code(image: Image.Image, session: Session) -> bytes:
-    """The page as T.4 data for ``session``: at its resolution, coded, with scan-time fill."""
+_LPI = (196, 391)  # the lines per inch of a sender's pages: fine, or superfine
+_SESSION_LPI = {Resolution.STANDARD: 98, Resolution.FINE: 196, Resolution.SUPERFINE: 391}
+_MR_K = {Resolution.STANDARD: 2, Resolution.FINE: 4, Resolution.SUPERFINE: 8}  # T.4 4.2.1
+
+
+def _code(image: Image.Image, session: Session, source_lpi: int = 196) -> bytes:
+    """The page (at ``source_lpi``) as T.4 data for ``session``: at its resolution, coded,
+    with scan-time fill."""
     assert session.rate is not None
-    if session.resolution is Resolution.STANDARD:
-        half = (image.width, max(1, image.height // 2))
-        image = image.convert("L").resize(half, Image.Resampling.BOX)
-        image = image.point(lambda v: 255 if v > 191 else 0, "1")  # a pair with ink stays ink
+    factor = max(1, round(source_lpi / _SESSION_LPI.get(session.resolution, 196)))
+    if factor > 1:  # merge each pair (or four) of lines; a group with any ink stays ink
+        fewer = (image.width, max(1, image.height // factor))
+        image = image.convert("L").resize(fewer, Image.Resampling.BOX)
+        white = 255 - 128 // factor
+        image = image.point(lambda v: 255 if v > white else 0, "1")
     two_d = session.coding is Coding.MR
-    k = 2 if session.resolution is Resolution.STANDARD else 4
+    k = _MR_K.get(session.resolution, 4)
     min_bits = session.rate.bps * session.scan_ms // 1000
     return t4.encode_page(image, two_d=two_d, k=k, min_bits_per_line=min_bits)
 

@@ -227,6 +227,25 @@ async def test_a_cover_page_and_standard_resolution_reach_the_far_end(
     assert letter.size == (1728, 150)  # the 300-row fine page, sent in 150 standard rows
 
 
+async def test_superfine_is_spooled_at_391_lpi_and_goes_at_fine_to_a_receiver_without_it(
+    engine: Engine, sim: SimModem, document: Path
+) -> None:
+    result = await engine.command(SendFax("5551234", (str(document),), resolution="superfine"))
+    assert result.ok, result.message
+    queued = result.data
+    assert queued.resolution == "superfine"
+    with Image.open(queued.spool) as spooled:
+        assert spooled.info["dpi"][1] == pytest.approx(391, abs=1)
+        assert spooled.size == (1728, 598)  # the 300-row fine page at 391/196 the lines
+    await wait_for(lambda: job(engine, queued.id).state is JobState.DONE)
+    (received,) = sim.received_pages
+    assert received.size == (1728, 299)  # the far end offers fine: line pairs merged
+    (attempt,) = job(engine, queued.id).attempts
+    assert engine.store is not None
+    call = engine.store.call(attempt.call_id)
+    assert call is not None and call.resolution == "fine"
+
+
 async def test_a_job_no_line_could_take_fails_at_its_kill_time_and_says_so(
     tmp_path: Path, document: Path
 ) -> None:

@@ -6,10 +6,11 @@ import asyncio
 from pathlib import Path
 
 from faxtui.documents.pages import DocumentError, load_pages
+from faxtui.documents.paper import Resolution as PageResolution
 from faxtui.model import Job, Result
 from faxtui.queue.senders.base import CallWatch, Outcome, outcome_of
 from faxtui.sources.modem.source import ModemSource
-from faxtui.t30.dis import Resolution
+from faxtui.t30.dis import RESOLUTIONS, Resolution
 
 
 class ModemSender:
@@ -30,10 +31,11 @@ class ModemSender:
 
     async def send(self, job: Job, call_id: str) -> Outcome:
         try:
-            pages = await asyncio.to_thread(load_pages, Path(job.spool))
+            fineness: PageResolution = "superfine" if job.resolution == "superfine" else "fine"
+            pages = await asyncio.to_thread(load_pages, Path(job.spool), fineness)
         except DocumentError as exc:
             return Outcome(Result.FAILED, "file_error", str(exc))
-        resolution = Resolution.STANDARD if job.resolution == "standard" else Resolution.FINE
+        resolution = RESOLUTIONS.get(job.resolution, Resolution.FINE)
         done = self.source.send(job.number, [pages], resolution, call_id=call_id)
         try:
             finished = await asyncio.shield(done)

@@ -131,7 +131,11 @@ class NewFaxScreen(ModalScreen[Job | None]):
                 with Horizontal(classes="field"):
                     yield Label("Resolution", classes="field-label")
                     yield Select(
-                        [("fine (196 lpi)", "fine"), ("standard (98 lpi)", "standard")],
+                        [
+                            ("fine (196 lpi)", "fine"),
+                            ("standard (98 lpi)", "standard"),
+                            ("superfine (391 lpi)", "superfine"),
+                        ],
                         value="fine",
                         allow_blank=False,
                         id="resolution",

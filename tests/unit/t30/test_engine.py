@@ -294,3 +294,42 @@ def test_rtp_after_eom_sends_dis_for_the_next_document() -> None:
     assert caller.result and caller.result.result is Result.SUCCESS
     assert answerer.result and answerer.result.result is Result.SUCCESS
     assert len(answerer.received) == 2
+
+
+def superfine(image: Image.Image) -> Image.Image:
+    """``image`` (fine) at superfine: every line twice."""
+    return image.resize((image.width, image.height * 2), Image.Resampling.NEAREST)
+
+
+def test_superfine_pages_go_at_superfine_to_a_receiver_that_takes_it() -> None:
+    from faxtui.t30 import t4
+    from faxtui.t30.dis import Session
+    from faxtui.t30.engine import SendPage
+
+    tall = superfine(page(1))
+    sender = T30(Options(resolution=Resolution.SUPERFINE), documents=[[tall]])
+    takes_it = dis(can_receive=True, modems=DisModems.V27TER_V29_V17, fine=True, superfine=True,
+                   mr=True)  # fmt: skip
+    outputs = sender.start(0.0) + sender.handle(FramesIn((takes_it,)), 1.0)
+    (dcs,) = [f for o in outputs if isinstance(o, SendFrames) for f in o.frames]
+    session = Session.decode(dcs.fif)
+    assert session.resolution is Resolution.SUPERFINE
+    outputs = sender.handle(Sent(), 2.0)  # DCS out: TCF
+    outputs = sender.handle(Sent(), 3.0)  # TCF out: wait for CFR
+    cfr = Frame(build_fcf(Fcf.CFR), b"", True)
+    outputs = sender.handle(FramesIn((cfr,)), 4.0)
+    (send,) = [o for o in outputs if isinstance(o, SendPage)]
+    two_d = session.coding is Coding.MR
+    assert t4.line_stats(send.data, two_d=two_d).rows == tall.height  # every superfine line
+
+
+def test_superfine_pages_are_merged_to_fine_for_a_receiver_without_it() -> None:
+    tall = superfine(page(2))
+    caller, answerer, log = call(documents=[[tall]],
+                                 sender=Options(resolution=Resolution.SUPERFINE))  # fmt: skip
+    negotiated = [r for _, side, r in log if side == 0 and isinstance(r, Negotiated)]
+    assert negotiated[0].session.resolution is Resolution.FINE
+    assert caller.result and caller.result.result is Result.SUCCESS
+    (received,) = answerer.received
+    assert received.height == page(2).height
+    assert same(received, page(2))  # each pair of equal lines merged back into one
