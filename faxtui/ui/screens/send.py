@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 NUMBER = re.compile(r"[0-9+*#()\-. /wW,]+")  # what the queue takes as a fax number
 PAPER = Style(color="#000000", bgcolor="#ffffff")  # the preview: ink on paper
+SHORT = 30  # rows: below this the form's fields close up
 PREVIEW_DELAY = 0.3  # seconds of quiet in the Files box before the preview is drawn
 
 
@@ -161,6 +162,11 @@ class NewFaxScreen(ModalScreen[Job | None]):
     def on_mount(self) -> None:
         self.query_one("#send-box").border_title = "New fax"
         self.query_one("#number", Input).focus()
+        self._fit(self.app.size.height)
+
+    def _fit(self, height: int) -> None:
+        """Below 30 rows the fields close up, so the buttons stay on screen at 24."""
+        self.set_class(height < SHORT, "-short")
 
     @staticmethod
     def _recent_words(recent: list[str]) -> Text:
@@ -236,7 +242,8 @@ class NewFaxScreen(ModalScreen[Job | None]):
             self._preview_timer.stop()
         self._preview_timer = self.set_timer(PREVIEW_DELAY, self._update_preview)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
         self._shown = None  # drawn again for the preview's new size, once laid out
         self.call_after_refresh(self._update_preview)
 
