@@ -117,8 +117,7 @@ class Line:
     _ops: list[_Op | None] = field(default_factory=lambda: [None, None])
     _bursts: list[_Burst] = field(default_factory=list)
     _pages_sent: dict[int, int] = field(default_factory=dict)
-    _lost_once: bool = False
-    _garbled_once: bool = False
+    _struck: set[str] = field(default_factory=set)  # the one-time faults that happened
     _death: str = "the far end hung up"
 
     def submit(self, side: int, command: Command, now: float) -> None:
@@ -139,18 +138,19 @@ class Line:
         self._ops[side] = _Op(command, now, now + command.timeout)
 
     def _lose(self, burst: _Burst) -> bool:
-        name = self.faults.lose_frame
-        if not name or self._lost_once or burst.frames is None:
-            return False
-        self._lost_once = any(f.name == name for f in burst.frames)
-        return self._lost_once
+        return self._first_with(self.faults.lose_frame, burst, "lose")
 
     def _garble(self, burst: _Burst) -> bool:
-        name = self.faults.garble_frame
-        if not name or self._garbled_once or burst.frames is None:
+        return self._first_with(self.faults.garble_frame, burst, "garble")
+
+    def _first_with(self, name: str, burst: _Burst, fault: str) -> bool:
+        """Whether ``burst`` is the first to hold a frame called ``name`` (once per fault)."""
+        if not name or fault in self._struck or burst.frames is None:
             return False
-        self._garbled_once = any(f.name == name for f in burst.frames)
-        return self._garbled_once
+        if any(f.name == name for f in burst.frames):
+            self._struck.add(fault)
+            return True
+        return False
 
     def _burst(self, side: int, command: Command, now: float) -> _Burst:
         if isinstance(command, SendFrames):
