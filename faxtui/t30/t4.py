@@ -200,6 +200,20 @@ def _unpack(data: bytes) -> str:
     return format(int.from_bytes(data.translate(_REVERSED_BITS), "big"), f"0{len(data) * 8}b")
 
 
+_EOL_IN_BITS = re.compile("0{11}1")  # no row's codes hold 11 zeros in a row: only EOLs do
+
+
+def rows_so_far(data: bytes) -> int:
+    """Rows complete in the first part of a page's data (LSB first): EOLs less the one that
+    opens the row in progress. RTC's EOLs count too once they have come."""
+    return max(0, len(_EOL_IN_BITS.findall(_unpack(data))) - 1)
+
+
+def coded_rows(data: bytes) -> int:
+    """The rows of a whole coded page (LSB first, ending in RTC)."""
+    return max(0, len(_EOL_IN_BITS.findall(_unpack(data))) - _RTC_EOLS)
+
+
 # --- Encoding -----------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -203,6 +204,11 @@ async def test_a_fax_received_goes_to_the_inbox(
     progress = [e.status for e in recorder.events if isinstance(e, CallInfo) and e.status]
     pages = {s.split(":")[0] for s in progress if s.startswith("receiving page")}
     assert pages == {"receiving page 1", "receiving page 2"}  # training (TCF) is not a page
+    for number in (1, 2):
+        lines = [int(m.group(1)) for s in progress if s.startswith(f"receiving page {number}:")
+                 and (m := re.search(r", (\d+) lines", s))]  # fmt: skip
+        assert lines == sorted(lines) and lines[-1] > 0  # lines counted as they come
+        assert lines[-1] <= 300 + 5  # at most the page's rows (and RTC, once it came)
 
 
 async def test_a_received_fax_cut_short_keeps_its_first_page(sim: SimModem, tmp_path: Path) -> None:

@@ -225,7 +225,7 @@ class AtPort:
     # --- data -----------------------------------------------------------------------------
 
     async def read_data(
-        self, timeout: float, progress: Callable[[int], None] | None = None
+        self, timeout: float, progress: Callable[[bytearray], None] | None = None
     ) -> bytes:
         """DLE-framed data up to DLE ETX. ``timeout``: the longest pause between bytes."""
         decoder = DleDecoder()
@@ -241,7 +241,7 @@ class AtPort:
                     return bytes(out)
                 out += piece
             if progress is not None and chunk:
-                progress(len(out))
+                progress(out)  # what came so far (not a copy: read it, keep nothing)
             await self._more(time.monotonic() + timeout)
 
     async def write_data(

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from faxtui.sources.modem.at import AtPort, ModemError, Response
+from faxtui.t30 import t4
 from faxtui.t30.engine import (
     Command,
     DataIn,
@@ -69,7 +70,8 @@ class Identity:
         return f"{name}{f' {self.revision}' if self.revision else ''}, {classes or 'no fax class'}"
 
 
-Progress = Callable[[int, int], None]  # (bytes done, bytes in all or 0 if unknown)
+# (bytes done, bytes in all or 0 if unknown, rows done: counted only when asked, as it costs)
+Progress = Callable[[int, int, Callable[[], int]], None]
 
 
 class CallGone(Exception):
@@ -294,10 +296,11 @@ class Class1Modem:
             await asyncio.sleep(self.connect_delay)
         total = len(data)
         report = self.progress
+        rows = t4.coded_rows(data) if report is not None else 0
 
         def progress(done: int) -> None:
             if report is not None:
-                report(done, total)
+                report(done, total, lambda: min(rows, t4.rows_so_far(data[:done])))
 
         self._transmitting = True
         await port.write_data(data, progress=progress)
@@ -331,9 +334,9 @@ class Class1Modem:
             )
         report = self.progress
 
-        def progress(done: int) -> None:
+        def progress(data: bytearray) -> None:
             if report is not None:
-                report(done, 0)
+                report(len(data), 0, lambda: t4.rows_so_far(bytes(data)))
 
         try:
             data = await port.read_data(DATA_PAUSE, progress=progress)

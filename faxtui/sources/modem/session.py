@@ -119,19 +119,24 @@ class CallLog:
             ]
         )
 
-    def progress(self, done: int, total: int, *, page: int, sending: bool) -> None:
-        """Live page progress: bytes, and the time left when the size is known."""
+    def progress(
+        self, done: int, total: int, rows: Callable[[], int], *, page: int, sending: bool
+    ) -> None:
+        """Live page progress: bytes, lines, and the time left when the size is known."""
         now = self.clock()
         if now - self._last_progress < PROGRESS_EVERY:
             return
         self._last_progress = now
         verb = "sending" if sending else "receiving"
         words = f"{verb} page {page}: {done / 1024:.1f} KB"
+        lines = rows()
         if total and self.rate:
             left = max(0.0, (total - done) * 8 / self.rate)
-            words += f" of {total / 1024:.1f} KB, {left:.0f} s left"
-        elif self._page_started:
-            words += f" in {now - self._page_started:.0f} s"
+            words += f" of {total / 1024:.1f} KB, {lines} lines, {left:.0f} s left"
+        else:
+            words += f", {lines} lines"
+            if self._page_started:
+                words += f" in {now - self._page_started:.0f} s"
         self.emit([CallInfo(self.call_id, now, status=words, page=page)])
 
 

@@ -466,3 +466,16 @@ def test_fine_a4_page_is_fast_enough(two_d: bool) -> None:
     # well under a second each on a laptop; generous bounds for slow CI machines
     assert encoded - started < 3
     assert decoded - encoded < 3
+
+
+@pytest.mark.parametrize("two_d", [False, True])
+def test_rows_are_counted_in_page_data_as_it_arrives(two_d: bool) -> None:
+    image = Image.new("1", (1728, 120), 255)
+    ImageDraw.Draw(image).rectangle((100, 10, 1600, 110), outline=0, width=3)
+    data = t4.encode_page(image, two_d=two_d, k=4, min_bits_per_line=96)
+    assert t4.coded_rows(data) == 120
+    assert t4.rows_so_far(b"") == 0
+    counts = [t4.rows_so_far(data[:n]) for n in range(0, len(data) + 1, 97)]
+    assert counts == sorted(counts)  # never backwards
+    assert 0 < counts[len(counts) // 2] < 120
+    assert t4.rows_so_far(data) == 120 + 5  # RTC's six EOLs: five more
