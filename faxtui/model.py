@@ -337,10 +337,11 @@ class CallInfo:
     pages: int | None = None
     bad_lines: int | None = None
     files: tuple[str, ...] | None = None
+    progress: bool = False  # the status is a progress line: shown, not a step of the timeline
 
 
 CALL_INFO_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in fields(CallInfo) if f.name not in ("call_id", "ts", "status")
+    f.name for f in fields(CallInfo) if f.name not in ("call_id", "ts", "status", "progress")
 )
 
 

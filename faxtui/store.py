@@ -217,7 +217,8 @@ class Store:
                 updates[name] = value
         if ev.status is not None and ev.status != call.status:
             updates["status"] = ev.status
-            updates["timeline"] = (*call.timeline, Step(ev.ts, call.phase, ev.status))
+            if not ev.progress:  # (a page's progress, twice a second, would flood the timeline)
+                updates["timeline"] = (*call.timeline, Step(ev.ts, call.phase, ev.status))
         if not updates:
             return None
         return self._replace(call, updates)

@@ -250,6 +250,22 @@ def test_call_info_without_news_publishes_nothing() -> None:
     assert len(sub._queue) == 0
 
 
+def test_page_progress_shows_as_the_status_but_is_not_a_timeline_step() -> None:
+    store = Store(None)
+    store.apply(opened())
+    store.apply(PhaseEntered("c1", 101.0, Phase.C, "receiving page 1"))
+    for n, ts in enumerate((101.5, 102.0, 102.5), start=1):
+        store.apply(CallInfo("c1", ts, status=f"receiving page 1: {n} KB", page=1, progress=True))
+    store.apply(PhaseEntered("c1", 103.0, Phase.D, "page 1 received"))
+    call = store.call("c1")
+    assert call is not None
+    assert [s.text for s in call.timeline] == ["call set-up", "receiving page 1",
+                                               "page 1 received"]  # fmt: skip
+    store.apply(CallInfo("c1", 103.5, status="receiving page 2: 1 KB", page=2, progress=True))
+    live = store.call("c1")
+    assert live is not None and live.status == "receiving page 2: 1 KB" and live.page == 2
+
+
 def test_call_info_none_means_unchanged_and_false_is_a_value() -> None:
     store = Store(None)
     store.apply(opened())

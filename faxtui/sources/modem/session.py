@@ -137,7 +137,7 @@ class CallLog:
             words += f", {lines} lines"
             if self._page_started:
                 words += f" in {now - self._page_started:.0f} s"
-        self.emit([CallInfo(self.call_id, now, status=words, page=page)])
+        self.emit([CallInfo(self.call_id, now, status=words, page=page, progress=True)])
 
 
 _RESOLUTIONS = {Resolution.STANDARD: "standard", Resolution.FINE: "fine",
