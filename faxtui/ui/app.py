@@ -257,17 +257,12 @@ class FaxApp(App[int]):
         if after.result == "success":
             if self.notify_on == "all":
                 text = f"{summary(after)}: {after.pages} page(s)"
-                self.notify(text, title="Fax done", markup=False)
+                self._news(text, title="Fax done")
         elif self.notify_on != "none" or self.bell_on_failure:
             reason = describe(after.reason)
             if self.notify_on != "none":
-                self.notify(
-                    f"{summary(after)}: {reason.text}. {reason.hint}",
-                    title="Fax failed",
-                    severity="error",
-                    timeout=10,
-                    markup=False,
-                )
+                self._news(f"{summary(after)}: {reason.text}. {reason.hint}", title="Fax failed",
+                           severity="error", timeout=10)  # fmt: skip
             if self.bell_on_failure:
                 self.bell()
 
@@ -280,19 +275,38 @@ class FaxApp(App[int]):
         who = f"job {after.id} to {plain(after.number)}"
         if after.state is JobState.DONE:
             if self.notify_on == "all":
-                self.notify(f"{who}: {after.pages} page(s) sent", title="Fax sent", markup=False)
+                self._news(f"{who}: {after.pages} page(s) sent", title="Fax sent")
         elif after.state is JobState.FAILED:
             reason = describe(after.reason)
             if self.notify_on != "none":
-                self.notify(f"{who}: {reason.text}. {reason.hint}", title="Fax job failed",
-                            severity="error", timeout=10, markup=False)  # fmt: skip
+                self._news(f"{who}: {reason.text}. {reason.hint}", title="Fax job failed",
+                           severity="error", timeout=10)  # fmt: skip
             if self.bell_on_failure:
                 self.bell()
 
     def _note_source(self, before: SourceState | None, after: SourceState) -> None:
         worse = after.state in (LinkState.DOWN, LinkState.DEGRADED)
         if worse and (before is None or before.problem != after.problem):
-            self.notify(after.message, title=after.name, severity="warning", markup=False)
+            self._news(after.message, title=after.name, severity="warning")
+
+    def _news(
+        self,
+        message: str,
+        *,
+        title: str,
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+    ) -> None:
+        """A toast about the engine's news, unless a dialog is open: over it a toast would hide
+        the question being asked (the event log keeps the news, the bell still rings)."""
+        if not isinstance(self.screen, ModalScreen):
+            self.notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        """As Textual's; a dialog opens on a clean screen: earlier toasts go."""
+        if isinstance(screen, ModalScreen):
+            self.clear_notifications()
+        return super().push_screen(screen, *args, **kwargs)
 
     def _tick(self) -> None:
         """Once a second: elapsed times, and finished calls leave after the linger time."""

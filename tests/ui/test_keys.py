@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input, RichLog
 from textual.widgets.data_table import RowKey
 
 from faxtui.engine import Engine
-from faxtui.model import CallInfo, CallOpened, Direction
+from faxtui.model import CallClosed, CallInfo, CallOpened, Direction, Result
 from faxtui.ui import theming
 from faxtui.ui.app import FaxApp
 from faxtui.ui.screens.call import CallScreen
@@ -323,6 +323,33 @@ async def test_q_inside_a_dialog_does_not_quit(app: FaxApp) -> None:
         await pilot.press("q")
         await pilot.pause()
         assert app.is_running and isinstance(app.screen, ConfirmScreen)
+
+
+async def test_a_dialog_opens_on_a_clean_screen_and_news_waits_in_the_log(app: FaxApp) -> None:
+    """A toast over a question would hide it: old toasts go, new ones stay in the event log."""
+    now = time.time()
+    failed = [
+        CallOpened("pbx1:9.1", now - 5, "pbx1", "ami", now - 5),
+        CallInfo("pbx1:9.1", now - 5, direction=Direction.OUT, remote_number="5550999"),
+        CallClosed("pbx1:9.1", now, Result.FAILED, "busy", "BUSY (cause 17)"),
+    ]
+    async with app.run_test(size=SIZE) as pilot:
+        await inject(pilot)
+        app.notify("an earlier toast", markup=False)
+        await pilot.pause()
+        app.push_screen(ConfirmScreen("Really?", [], "Yes", "No"))
+        await wait_for(lambda: isinstance(app.screen, ConfirmScreen), timeout=10)
+        assert list(app._notifications) == []
+        store = app.engine.store
+        assert store is not None
+        store.apply_many(failed)
+        store.flush()
+        await wait_for(lambda: app.calls.get("pbx1:9.1") is not None, timeout=10)
+        await pilot.pause()
+        assert list(app._notifications) == []  # not over the question
+        await pilot.press("n")
+        await wait_for(lambda: not isinstance(app.screen, ConfirmScreen), timeout=10)
+        assert any("fax to 5550999" in s.text for s in event_log(app).lines)
 
 
 async def test_read_only_shows_in_the_source_bar(make_app: AppFactory) -> None:
