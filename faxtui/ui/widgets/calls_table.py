@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar, cast
 
 from rich.text import Text
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from faxtui.model import Call
 from faxtui.text import safe_text
 from faxtui.ui import format as fmt
+from faxtui.ui.widgets.layout_table import LayoutTable
 
 
 @dataclass(frozen=True)
@@ -50,39 +51,28 @@ COLUMNS = (
 )
 
 
-class CallsTable(DataTable[Text | str]):
+class CallsTable(LayoutTable):
     """Rows keyed by call id; a changed call updates only the cells that changed."""
 
+    COLUMNS: ClassVar[Sequence[Column]] = COLUMNS
+    LAYOUTS = LAYOUTS
+    MIN_FLEX = MIN_FLEX
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(cursor_type="row", id=id)
-        self._width = 0
+        super().__init__(id=id)
         self._shown: dict[str, Call] = {}
         self.styles_ = fmt.DEFAULT_STYLES
 
     @property
-    def layout_index(self) -> int:
-        return sum(self._width >= edge for edge in LAYOUTS)
-
-    @property
-    def columns_now(self) -> list[Column]:
-        return [c for c in COLUMNS if c.widths[self.layout_index] is not None]
+    def cell_columns(self) -> list[Column]:
+        return cast(list[Column], self.columns_now)  # this table's own Column, with its cells
 
     def set_layout(self, width: int) -> bool:
         """Lay the columns out for ``width``; True if that changed them (rows re-added)."""
-        if width == self._width:
-            return False
-        self._width = width
-        columns = self.columns_now
-        fixed = sum(c.widths[self.layout_index] or 0 for c in columns)
-        padding = 2 * self.cell_padding * len(columns) + 2  # and the scroll bar
-        flex = max(MIN_FLEX, width - fixed - padding)
         calls = list(self._shown.values())
-        self.clear(columns=True)
+        if not self._lay_out(width):
+            return False
         self._shown.clear()
-        for column in columns:
-            self.add_column(
-                column.label, key=column.key, width=column.widths[self.layout_index] or flex
-            )
         self.show(calls)
         return True
 
@@ -113,12 +103,12 @@ class CallsTable(DataTable[Text | str]):
         if old is call:
             return  # calls are immutable: the same object has the same cells (tick() does Time)
         self._shown[call.id] = call
-        cells = [column.cell(call, self.styles_, now) for column in self.columns_now]
+        cells = [column.cell(call, self.styles_, now) for column in self.cell_columns]
         if old is None:
             self.add_row(*cells, key=call.id)
             return
-        previous = [column.cell(old, self.styles_, now) for column in self.columns_now]
-        for column, cell, before in zip(self.columns_now, cells, previous, strict=True):
+        previous = [column.cell(old, self.styles_, now) for column in self.cell_columns]
+        for column, cell, before in zip(self.cell_columns, cells, previous, strict=True):
             if cell != before:
                 self.update_cell(call.id, column.key, cell)
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from faxtui.model import Call, Job
 from faxtui.text import safe_text
 from faxtui.ui import format as fmt
+from faxtui.ui.widgets.layout_table import LayoutTable
 
 MARK = "●"
 
@@ -58,8 +58,12 @@ COLUMNS = (
 )
 
 
-class QueueTable(DataTable[Text | str]):
+class QueueTable(LayoutTable):
     """Rows keyed by job id, in id order (the newest last)."""
+
+    COLUMNS: ClassVar[Sequence[Column]] = COLUMNS
+    LAYOUTS = LAYOUTS
+    MIN_FLEX = MIN_FLEX
 
     HELP_TITLE = "In the queue"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -73,36 +77,21 @@ class QueueTable(DataTable[Text | str]):
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(cursor_type="row", id=id)
-        self._width = 0
+        super().__init__(id=id)
         self._shown: dict[int, tuple[Job, Call | None]] = {}
         self.marked: set[int] = set()
         self.styles_ = fmt.DEFAULT_STYLES
 
     @property
-    def layout_index(self) -> int:
-        return sum(self._width >= edge for edge in LAYOUTS)
-
-    @property
-    def columns_now(self) -> list[Column]:
-        return [c for c in COLUMNS if c.widths[self.layout_index] is not None]
+    def cell_columns(self) -> list[Column]:
+        return cast(list[Column], self.columns_now)  # this table's own Column, with its cells
 
     def set_layout(self, width: int) -> bool:
         """Lay the columns out for ``width``; True if that changed them (rows re-added)."""
-        if width == self._width:
-            return False
-        self._width = width
-        columns = self.columns_now
-        fixed = sum(c.widths[self.layout_index] or 0 for c in columns)
-        padding = 2 * self.cell_padding * len(columns) + 2  # and the scroll bar
-        flex = max(MIN_FLEX, width - fixed - padding)
         shown = list(self._shown.values())
-        self.clear(columns=True)
+        if not self._lay_out(width):
+            return False
         self._shown.clear()
-        for column in columns:
-            self.add_column(
-                column.label, key=column.key, width=column.widths[self.layout_index] or flex
-            )
         self._apply(shown, time.time())
         return True
 
@@ -143,12 +132,12 @@ class QueueTable(DataTable[Text | str]):
             self.add_row(*cells, key=str(job.id))
             return
         previous = self._cells(*old, now)
-        for column, cell, before in zip(self.columns_now, cells, previous, strict=True):
+        for column, cell, before in zip(self.cell_columns, cells, previous, strict=True):
             if cell != before:
                 self.update_cell(str(job.id), column.key, cell)
 
     def _cells(self, job: Job, call: Call | None, now: float) -> list[Text | str]:
-        cells = [column.cell(job, call, self.styles_, now) for column in self.columns_now]
+        cells = [column.cell(job, call, self.styles_, now) for column in self.cell_columns]
         cells[0] = self._mark(job.id)
         return cells
 
